@@ -1,0 +1,3 @@
+from jaraba_tui.cli import main
+
+raise SystemExit(main())
