@@ -1,0 +1,1 @@
+"""The jaraba lab: the seed's HA stack, natively, on loopback."""
