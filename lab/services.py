@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -430,6 +431,12 @@ scrape_configs:
       - targets: ['127.0.0.1:9093']
 """
     )
+    if procs.alive("prometheus"):
+        # Already running: pick up a changed config or rules file without a restart.
+        req = urllib.request.Request("http://127.0.0.1:9090/-/reload", method="POST")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(req, timeout=5).close()
+        return
     procs.spawn(
         "prometheus",
         [
