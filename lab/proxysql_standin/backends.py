@@ -3,7 +3,7 @@
 Connections are pooled per (hostgroup, server, user, session state) and multiplexed between
 client sessions between statements, as ProxySQL does. A server is picked among the ONLINE
 servers of the hostgroup by weight; ``weight=0`` servers and servers at ``max_connections`` are
-skipped. When no server is usable the request waits up to ``mysql-connect_timeout_max`` and
+skipped. When no server is usable the request waits up to ``mysql-connect_timeout_server_max`` and
 then fails with ProxySQL's error 9001. A connection released while its server is no longer
 ONLINE in that hostgroup (OFFLINE_SOFT, SHUNNED, moved away) is closed instead of pooled, so a
 drained server loses its connections as its clients finish, like ProxySQL's OFFLINE_SOFT.
@@ -99,7 +99,7 @@ class BackendPool:
     async def acquire(
         self, hostgroup: int, user: str, password: str, state: SessionState, schema: str | None
     ) -> Backend:
-        timeout_ms = self.store.int_variable("mysql-connect_timeout_max", 10000)
+        timeout_ms = self.store.int_variable("mysql-connect_timeout_server_max", 10000)
         deadline = time.monotonic() + timeout_ms / 1000
         failed: set[PoolKey] = set()
         while True:

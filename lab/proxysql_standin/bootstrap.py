@@ -47,6 +47,7 @@ def default_variables(cfg: StandinConfig) -> dict[str, str]:
         "admin-web_enabled": "false",
         "admin-prometheus_memory_metrics_interval": "61",
         "mysql-connect_timeout_server": "3000",
+        "mysql-connect_timeout_server_max": "10000",
         "mysql-default_query_timeout": "36000000",
         "mysql-default_schema": "information_schema",
         "mysql-interfaces": f"{cfg.bind}:{cfg.mysql_port}",
@@ -149,18 +150,27 @@ def populate_memory(store: AdminStore, cfg: StandinConfig) -> str:
 
 
 def apply_secrets(store: AdminStore, cfg: StandinConfig) -> None:
-    """Write the env-provided credentials into MEMORY.
+    """Write the env-provided credentials and the listening addresses into MEMORY.
+
+    The command line decides where the stand-in listens, whatever a config file or the disk
+    database says (``mysql-interfaces`` and ``admin-mysql_ifaces`` are informational here).
 
     The application user's password is stored hashed (``*HEX``), which ProxySQL accepts in
     mysql_users; the cleartext stays in the process to log in to the backends.
     """
-    store.execute(
-        "UPDATE main.global_variables SET variable_value=? WHERE variable_name=?",
-        (f"{cfg.admin_user}:{cfg.admin_password}", "admin-admin_credentials"),
+    _, rows = store.query(
+        "SELECT variable_value FROM main.global_variables "
+        "WHERE variable_name='admin-admin_credentials'"
     )
+    pairs = [p for p in str(rows[0][0]).split(";") if p] if rows else []
+    others = [p for p in pairs if p.partition(":")[0] != cfg.admin_user]
+    credentials = ";".join([f"{cfg.admin_user}:{cfg.admin_password}", *others])
     for name, value in (
+        ("admin-admin_credentials", credentials),
         ("mysql-monitor_username", cfg.monitor_user),
         ("mysql-monitor_password", cfg.monitor_password),
+        ("admin-mysql_ifaces", f"{cfg.bind}:{cfg.admin_port}"),
+        ("mysql-interfaces", f"{cfg.bind}:{cfg.mysql_port}"),
     ):
         store.execute("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", (name, value))
     if cfg.app_user:

@@ -12,10 +12,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,6 +47,7 @@ from lab.proxysql_standin.monitor import parse_galera_row
 from lab.proxysql_standin.routing import Router
 from lab.proxysql_standin.stats import Stats, digest_text
 from lab.proxysql_standin.store import AdminStore
+from tests.labutil import REPO, port_open, require_lab
 
 LAB = GaleraHostgroup(10, 20, 30, 9999, active=1, max_writers=1, writer_is_also_reader=2,
                       max_transactions_behind=100)  # fmt: skip
@@ -441,3 +454,375 @@ def test_routing_and_digests() -> None:
     assert digest_text("SELECT * FROM t WHERE id IN (1, 2,3) AND n = 'x'") == (
         "SELECT * FROM t WHERE id IN (?,...) AND n = ?"
     )
+
+
+# -- the stand-in as a process, in front of scripted Galera nodes ------------------------------
+
+PASSWORDS = {"monitor": "monitor_dev", "drupal": "drupal_dev"}
+SECRETS_ENV = {
+    "LAB_MONITOR_PASSWORD": "monitor_dev",
+    "LAB_PROXYSQL_ADMIN_PASSWORD": "admin_dev",
+    "LAB_DRUPAL_PASSWORD": "drupal_dev",
+}
+
+
+@dataclass
+class NodeState:
+    """What a scripted Galera node answers to ProxySQL's Galera check."""
+
+    wsrep_local_state: str = "4"
+    read_only: str = "0"
+    wsrep_local_recv_queue: str = "0"
+    wsrep_desync: str = "OFF"
+    wsrep_reject_queries: str = "NONE"
+    wsrep_sst_donor_rejects_queries: str = "OFF"
+    wsrep_cluster_status: str = "Primary"
+    down: bool = False
+    queries: list[str] = field(default_factory=list)
+
+
+class FakeGalera:
+    """Three MySQL-protocol servers (mysql-mimic) that answer like MariaDB Galera nodes would."""
+
+    def __init__(self, count: int = 3) -> None:
+        from mysql_mimic import MysqlServer
+
+        from lab.proxysql_standin.protocol import PasswordIdentity, cleartext_digest
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.states: dict[int, NodeState] = {}
+        self.servers: dict[int, Any] = {}
+
+        def lookup(user: str) -> str | None:
+            return cleartext_digest(PASSWORDS[user]) if user in PASSWORDS else None
+
+        async def start() -> None:
+            for _ in range(count):
+                state = NodeState()
+                server = MysqlServer(
+                    session_factory=lambda s=state: _FakeSession(s, self),
+                    identity_provider=PasswordIdentity(lookup),
+                )
+                await server.start_server(host="127.0.0.1", port=0)
+                port = int(server.sockets()[0].getsockname()[1])
+                state.queries.append(f"port {port}")
+                self.states[port], self.servers[port] = state, server
+
+        asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+
+    @property
+    def ports(self) -> list[int]:
+        return sorted(self.states)
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            self.loop.call_soon_threadsafe(server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def _fake_session_class() -> type:
+    from mysql_mimic.errors import MysqlError
+    from mysql_mimic.session import BaseSession
+
+    from lab.proxysql_standin.protocol import session_variables
+
+    class FakeSession(BaseSession):  # type: ignore[misc]
+        def __init__(self, state: NodeState, galera: FakeGalera) -> None:
+            self.state = state
+            self.variables = session_variables("10.11.6-MariaDB")
+            self.username = None
+            self.database = None
+            self.connection: Any = None
+
+        async def init(self, connection: Any) -> None:
+            self.connection = connection
+
+        async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+            s = self.state
+            if s.down:
+                self.connection.stream.writer.close()
+                raise MysqlError("Lost connection")
+            s.queries.append(sql)
+            if "WSREP_LOCAL_STATE" in sql:
+                columns = ["wsrep_local_state", "read_only", "wsrep_local_recv_queue",
+                           "wsrep_desync", "wsrep_reject_queries",
+                           "wsrep_sst_donor_rejects_queries", "wsrep_cluster_status"]  # fmt: skip
+                row = (s.wsrep_local_state, s.read_only, s.wsrep_local_recv_queue, s.wsrep_desync,
+                       s.wsrep_reject_queries, s.wsrep_sst_donor_rejects_queries,
+                       s.wsrep_cluster_status)  # fmt: skip
+                return [row], columns
+            if re.match(r"(?i)^select @@port", sql.strip()):
+                port = self.connection.stream.writer.get_extra_info("sockname")[1]
+                return [(port,)], ["@@port"]
+            return None
+
+    return FakeSession
+
+
+def _FakeSession(state: NodeState, galera: FakeGalera) -> Any:
+    global _FAKE_CLS
+    if _FAKE_CLS is None:
+        _FAKE_CLS = _fake_session_class()
+    return _FAKE_CLS(state, galera)
+
+
+_FAKE_CLS: type | None = None
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(step)
+
+
+@dataclass
+class Standin:
+    proc: subprocess.Popen[bytes]
+    log: Path
+    admin: int
+    mysql: int
+    metrics: int
+
+    def admin_rows(self, sql: str) -> list[tuple[Any, ...]]:
+        conn = pymysql.connect(
+            host="127.0.0.1", port=self.admin, user="admin", password="admin_dev", connect_timeout=5
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return list(cur.fetchall())
+        finally:
+            conn.close()
+
+    def layout(self) -> set[tuple[int, int, str]]:
+        rows = self.admin_rows("SELECT hostgroup_id, port, status FROM runtime_mysql_servers")
+        return {(int(h), int(p), str(s)) for h, p, s in rows}
+
+    def stop(self) -> float:
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(10)
+        return time.monotonic() - started
+
+
+_LISTENING = re.compile(r"listening admin=[\d.]+:(\d+) mysql=[\d.]+:(\d+) metrics=[\d.]+:(\d+)")
+
+
+def start_standin(
+    state_dir: Path, backends: list[int], interval_ms: int = 200, extra: list[str] | None = None
+) -> Standin:
+    log = state_dir.parent / f"{state_dir.name}.log"
+    argv = [sys.executable, "-m", "lab.proxysql_standin", "--admin-port", "0", "--mysql-port", "0",
+            "--metrics-port", "0", "--state-dir", str(state_dir), "--app-user", "drupal",
+            "--monitor-interval-ms", str(interval_ms), *(extra or [])]  # fmt: skip
+    for port in backends:
+        argv += ["--backend", f"127.0.0.1:{port}"]
+    env = {**os.environ, **SECRETS_ENV, "PYTHONPATH": str(REPO)}
+    offset = log.stat().st_size if log.exists() else 0
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=out)
+    try:
+        match = wait_for(lambda: _LISTENING.search(log.read_text()[offset:]), timeout=20)
+    except AssertionError:
+        proc.kill()
+        raise AssertionError(f"stand-in did not start:\n{log.read_text()}") from None
+    admin, mysql, metrics = (int(g) for g in match.groups())
+    return Standin(proc, log, admin, mysql, metrics)
+
+
+@pytest.fixture
+def galera() -> Iterator[FakeGalera]:
+    fake = FakeGalera()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def standin(tmp_path: Path, galera: FakeGalera) -> Iterator[Standin]:
+    proc = start_standin(tmp_path / "state", galera.ports)
+    yield proc
+    if proc.proc.poll() is None:
+        proc.stop()
+
+
+def converged(galera: FakeGalera, writer: int) -> set[tuple[int, int, str]]:
+    others = [p for p in galera.ports if p != writer]
+    return {(10, writer, "ONLINE")} | {
+        item for p in others for item in ((10, p, "SHUNNED"), (20, p, "ONLINE"), (30, p, "ONLINE"))
+    }
+
+
+def test_cli_help_and_a_missing_secret_is_a_clear_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("LAB_PROXYSQL_ADMIN_PASSWORD", None)
+    base = [sys.executable, "-m", "lab.proxysql_standin"]
+    out = subprocess.run([*base, "--help"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and "--monitor-password-env" in out.stdout
+    out = subprocess.run([*base, "--state-dir", str(tmp_path)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert out.returncode == 2
+    assert "LAB_PROXYSQL_ADMIN_PASSWORD" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_admin_answers_pymysql_and_the_mariadb_client(standin: Standin, galera: FakeGalera) -> None:
+    wait_for(lambda: standin.layout() == converged(galera, galera.ports[0]))
+    assert standin.admin_rows("SELECT @@version_comment LIMIT 1") == [(VERSION_COMMENT,)]
+    if shutil.which("mariadb"):
+        out = subprocess.run(
+            ["mariadb", "-h127.0.0.1", f"-P{standin.admin}", "-uadmin", "-N", "-B", "-e",
+             "select hostgroup_id, port, status from runtime_mysql_servers; "
+             "select count(*) from stats.stats_mysql_connection_pool"],
+            capture_output=True, text=True, timeout=10,
+            env={**os.environ, "MYSQL_PWD": "admin_dev"},
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert f"10\t{galera.ports[0]}\tONLINE" in out.stdout
+    with pytest.raises(pymysql.err.OperationalError) as err:
+        pymysql.connect(host="127.0.0.1", port=standin.admin, user="admin", password="wrong")
+    assert err.value.args[0] == 1045
+
+
+def test_monitor_moves_nodes_like_proxysql(standin: Standin, galera: FakeGalera) -> None:
+    first, second, third = galera.ports
+    wait_for(lambda: standin.layout() == converged(galera, first))
+    galera.states[second].wsrep_reject_queries = "ALL"
+    wait_for(lambda: (9999, second, "ONLINE") in standin.layout())
+    assert {r for r in standin.layout() if r[1] == second} == {(9999, second, "ONLINE")}
+    galera.states[second].wsrep_reject_queries = "NONE"
+    wait_for(lambda: standin.layout() == converged(galera, first))
+    galera.states[first].down = True  # the writer dies: a backup writer takes over
+    wait_for(lambda: (9999, first, "ONLINE") in standin.layout(), timeout=15)
+    assert [p for h, p, s in standin.layout() if h == 10 and s == "ONLINE"] in ([second], [third])
+    log = standin.admin_rows(
+        f"SELECT error FROM monitor.mysql_server_galera_log WHERE port={first} "
+        "ORDER BY time_start_us DESC LIMIT 1"
+    )
+    assert log[0][0]
+    pings = standin.admin_rows(
+        "SELECT * FROM monitor.mysql_server_ping_log ORDER BY time_start_us DESC LIMIT 10"
+    )
+    assert len(pings) == 10
+
+
+def test_offline_soft_is_put_back_online_but_reject_queries_sticks(
+    standin: Standin, galera: FakeGalera
+) -> None:
+    first, second, _ = galera.ports
+    wait_for(lambda: standin.layout() == converged(galera, first))
+    standin.admin_rows(f"UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE port={second}")
+    standin.admin_rows("LOAD MYSQL SERVERS TO RUNTIME")
+    wait_for(lambda: (30, second, "ONLINE") in standin.layout(), timeout=5)  # reverted
+    assert standin.admin_rows(f"SELECT status FROM mysql_servers WHERE port={second}") == [
+        ("OFFLINE_SOFT",)
+    ]
+    galera.states[second].wsrep_reject_queries = "ALL"  # the drain that sticks
+    wait_for(lambda: (9999, second, "ONLINE") in standin.layout())
+    time.sleep(1.0)  # five more monitor rounds
+    assert {r for r in standin.layout() if r[1] == second} == {(9999, second, "ONLINE")}
+
+
+def test_traffic_is_routed_counted_and_exported(standin: Standin, galera: FakeGalera) -> None:
+    first = galera.ports[0]
+    wait_for(lambda: standin.layout() == converged(galera, first))
+    conn = pymysql.connect(host="127.0.0.1", port=standin.mysql, user="drupal",
+                           password="drupal_dev", autocommit=True)  # fmt: skip
+    with conn.cursor() as cur:
+        reads = set()
+        for _ in range(10):
+            cur.execute("SELECT @@port")
+            reads.add(int(cur.fetchone()[0]))
+        cur.execute("SELECT @@port FOR UPDATE")
+        locking = int(cur.fetchone()[0])
+    conn.close()
+    assert reads <= set(galera.ports[1:]) and reads and locking == first
+    pool = standin.admin_rows(
+        "SELECT hostgroup, srv_port, Queries, ConnOK FROM stats_mysql_connection_pool"
+    )
+    queries = {(int(h), int(p)): int(q) for h, p, q, _ in pool}
+    assert sum(v for (h, _), v in queries.items() if h == 30) == 10
+    assert queries[(10, first)] == 1
+    digest = standin.admin_rows("SELECT digest_text, count_star FROM stats_mysql_query_digest")
+    assert ("SELECT @@port", "10") in digest
+    body = urllib.request.urlopen(f"http://127.0.0.1:{standin.metrics}/metrics", timeout=5).read()
+    text = body.decode()
+    assert "proxysql_up 1" in text and 'proxysql_standin_info{version="' in text
+    assert (
+        f'proxysql_connection_pool_status{{hostgroup="10",endpoint="127.0.0.1:{first}"}} 1' in text
+    )
+    assert "proxysql_mysql_status_questions " in text
+
+
+def test_sigterm_is_fast_and_the_disk_config_survives_a_restart(
+    tmp_path: Path, galera: FakeGalera
+) -> None:
+    state = tmp_path / "state"
+    first = start_standin(state, galera.ports)
+    first.admin_rows(f"DELETE FROM mysql_servers WHERE port={galera.ports[2]}")
+    first.admin_rows("SAVE MYSQL SERVERS TO DISK")
+    assert first.stop() < 3 and first.proc.returncode == 0
+    again = start_standin(state, galera.ports)
+    try:
+        ports = {int(p) for (p,) in again.admin_rows("SELECT port FROM runtime_mysql_servers")}
+        assert ports == set(galera.ports[:2])
+        assert "loaded from disk" in again.log.read_text()
+    finally:
+        again.stop()
+    assert {p.name for p in state.iterdir()} == {"proxysql.db"}  # nothing else written
+    log = first.log.read_text()
+    assert not any(secret in log for secret in SECRETS_ENV.values()), "a secret reached the log"
+
+
+# -- in front of the lab's real Galera cluster -------------------------------------------------
+
+
+@pytest.mark.lab
+def test_against_the_lab_galera_cluster(tmp_path: Path) -> None:
+    require_lab(3307, 3308, 3309)
+    standin = start_standin(tmp_path / "state", [3307, 3308, 3309], interval_ms=500)
+    try:
+
+        def placed() -> bool:
+            rows = standin.layout()
+            writers = [p for h, p, s in rows if h == 10 and s == "ONLINE"]
+            return len(writers) == 1 and any(h == 30 for h, _, _ in rows)
+
+        wait_for(placed, timeout=15)
+        states = standin.admin_rows(
+            "SELECT DISTINCT port, wsrep_local_state, primary_partition, error "
+            "FROM monitor.mysql_server_galera_log"
+        )
+        assert {(int(p), str(s), pp, e) for p, s, pp, e in states} >= {
+            (port, "4", "YES", None) for port in (3307, 3308, 3309)
+            if port not in [p for h, p, _ in standin.layout() if h == 9999]
+        }  # fmt: skip
+        writer = next(p for h, p, s in standin.layout() if h == 10 and s == "ONLINE")
+        readers = {p for h, p, s in standin.layout() if h == 30}
+        conn = pymysql.connect(host="127.0.0.1", port=standin.mysql, user="drupal",
+                               password="drupal_dev", database="drupal")  # fmt: skip
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@port")
+            assert int(cur.fetchone()[0]) in readers
+            cur.execute("SELECT @@port FOR UPDATE")
+            assert int(cur.fetchone()[0]) == writer
+            cur.execute("CREATE TEMPORARY TABLE standin_probe (id INT AUTO_INCREMENT PRIMARY KEY)")
+            cur.execute("INSERT INTO standin_probe VALUES (NULL), (NULL)")
+            assert cur.rowcount == 2 and cur.lastrowid > 0
+        conn.rollback()
+        conn.close()
+        pool = standin.admin_rows(
+            "SELECT hostgroup, srv_port, Queries, ConnOK, Latency_us "
+            "FROM stats_mysql_connection_pool"
+        )
+        assert sum(int(q) for h, _, q, _, _ in pool if int(h) == 10) >= 3
+        assert all(int(lat) > 0 for h, _, _, _, lat in pool if int(h) != 9999)
+        assert port_open(standin.admin)
+    finally:
+        assert standin.stop() < 3
