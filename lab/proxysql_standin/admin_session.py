@@ -12,8 +12,10 @@ from mysql_mimic.session import BaseSession
 from lab.proxysql_standin.admin_sql import AdminError, AdminExecutor, SessionInfo
 from lab.proxysql_standin.protocol import (
     cleartext_digest,
+    close_if_unauthenticated,
     install_ok_override,
     mysql_error,
+    require_login,
     session_variables,
     string_columns,
 )
@@ -47,6 +49,8 @@ class AdminSession(BaseSession):  # type: ignore[misc]
         self._affected = 0
 
     async def init(self, connection: Any) -> None:
+        if close_if_unauthenticated(self, connection):
+            return
         self.connection_id = int(getattr(connection, "connection_id", 0) or 0)
         install_ok_override(connection, self._take_counters)
 
@@ -55,9 +59,11 @@ class AdminSession(BaseSession):  # type: ignore[misc]
         return affected, 0
 
     async def use(self, database: str) -> None:
+        require_login(self)
         self.database = database
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+        require_login(self)
         info = SessionInfo(
             user=self.username or "",
             database=self.database or "main",

@@ -114,6 +114,25 @@ def set_status(connection: Any, *, autocommit: bool, in_trans: bool) -> None:
         )
 
 
+def close_if_unauthenticated(session: Any, connection: Any) -> bool:
+    """Close a connection whose login failed; True if it was closed.
+
+    mysql-mimic 3.0 writes "Access denied" but then still enters the command phase, so a client
+    that ignores the error could send queries. ProxySQL (like MySQL) closes the connection.
+    """
+    if session.username is not None:
+        return False
+    writer = getattr(getattr(connection, "stream", None), "writer", None)
+    if writer is not None:
+        writer.close()
+    return True
+
+
+def require_login(session: Any) -> None:
+    if session.username is None:
+        raise mysql_error("Access denied", 1045)
+
+
 def install_ok_override(connection: Any, counters: Callable[[], tuple[int, int]]) -> None:
     """Make the connection's OK packets carry affected rows and last insert id.
 

@@ -25,10 +25,12 @@ from lab.proxysql_standin import VERSION_COMMENT
 from lab.proxysql_standin.backends import Backend, BackendError, BackendPool
 from lab.proxysql_standin.protocol import (
     cleartext_digest,
+    close_if_unauthenticated,
     hashed_digest,
     install_ok_override,
     mysql_error,
     passthrough_column,
+    require_login,
     session_variables,
     set_status,
     string_columns,
@@ -156,6 +158,7 @@ class TrafficSession(BaseSession):  # type: ignore[misc]
         self.since = time.monotonic()
         self._counters = (0, 0)
         self._connection: Any = None
+        self._registered = False
 
     def _sync_status(self) -> None:
         set_status(self._connection, autocommit=self.autocommit, in_trans=self.txn is not None)
@@ -163,6 +166,10 @@ class TrafficSession(BaseSession):  # type: ignore[misc]
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def init(self, connection: Any) -> None:
+        if close_if_unauthenticated(self, connection):
+            self.ctx.stats.bump("Client_Connections_aborted")
+            return
+        self._registered = True
         self.connection_id = int(getattr(connection, "connection_id", 0) or 0)
         self._connection = connection
         install_ok_override(connection, self._take_counters)
@@ -178,6 +185,8 @@ class TrafficSession(BaseSession):  # type: ignore[misc]
         self.ctx.sessions[self.connection_id] = self
 
     async def close(self) -> None:
+        if not self._registered:
+            return
         self._drop_backends()
         stats = self.ctx.stats
         stats.client_connected = max(stats.client_connected - 1, 0)
@@ -192,6 +201,7 @@ class TrafficSession(BaseSession):  # type: ignore[misc]
         self._sync_status()
 
     async def use(self, database: str) -> None:
+        require_login(self)
         self.database = database
 
     def _drop_backends(self) -> None:
@@ -210,6 +220,7 @@ class TrafficSession(BaseSession):  # type: ignore[misc]
     # -- statements --------------------------------------------------------------------------
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+        require_login(self)
         stats = self.ctx.stats
         stats.bump("Questions")
         stats.bump("Queries_frontends_bytes_recv", len(sql))

@@ -690,6 +690,44 @@ def test_admin_answers_pymysql_and_the_mariadb_client(standin: Standin, galera: 
     assert err.value.args[0] == 1045
 
 
+def _raw_login_then_query(port: int) -> bytes:
+    """Fail the login on purpose, ignore the error and send a query anyway (raw protocol)."""
+    import socket
+    import struct
+
+    def read(sock: socket.socket) -> bytes:
+        header = sock.recv(4)
+        if len(header) < 4:
+            return b""
+        length = int.from_bytes(header[:3], "little")
+        data = b""
+        while len(data) < length:
+            chunk = sock.recv(length - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        read(sock)  # handshake
+        caps = 0x200 | 0x8000 | 0x80000  # PROTOCOL_41, SECURE_CONNECTION, PLUGIN_AUTH
+        body = struct.pack("<IIB", caps, 1 << 24, 45) + b"\0" * 23 + b"admin\0"
+        body += bytes([20]) + b"x" * 20 + b"mysql_native_password\0"
+        sock.sendall(len(body).to_bytes(3, "little") + b"\x01" + body)
+        assert read(sock)[:1] == b"\xff"  # access denied
+        query = b"\x03SELECT * FROM runtime_mysql_servers"
+        try:
+            sock.sendall(len(query).to_bytes(3, "little") + b"\x00" + query)
+            return read(sock)
+        except OSError:
+            return b""
+
+
+def test_a_failed_login_cannot_send_queries(standin: Standin) -> None:
+    answer = _raw_login_then_query(standin.admin)
+    assert answer == b"" or answer[:1] == b"\xff", f"served after a failed login: {answer!r}"
+
+
 def test_monitor_moves_nodes_like_proxysql(standin: Standin, galera: FakeGalera) -> None:
     first, second, third = galera.ports
     wait_for(lambda: standin.layout() == converged(galera, first))
