@@ -1,0 +1,367 @@
+"""HAProxy: ``show info``, ``show stat`` and the blue/green routing map, over the runtime API.
+
+``show stat`` is read as CSV by header names, so columns added by newer HAProxy versions are
+ignored and reordering is harmless. The stats page's CSV over HTTP (``/stats;csv``) is the
+same format and serves as a fallback when the runtime API cannot be reached.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from jaraba_tui.collectors.common import (
+    Clock,
+    EndpointError,
+    ParseError,
+    Serialisable,
+    Stopwatch,
+    guarded,
+    is_fatal,
+    opt_int,
+    parsed,
+)
+from jaraba_tui.transport.base import HAProxyRuntime, HttpClient, TransportError
+
+T = TypeVar("T")
+
+
+class HAProxyParseError(ParseError):
+    pass
+
+
+_KINDS = {"0": "frontend", "1": "backend", "2": "server", "3": "listener"}
+
+
+@dataclass(frozen=True)
+class HAProxyInfo(Serialisable):
+    version: str | None
+    release_date: str | None
+    node: str | None
+    pid: int | None
+    uptime_sec: int | None
+    curr_conns: int | None
+    max_conn: int | None
+    cum_req: int | None
+    conn_rate: int | None
+    sess_rate: int | None
+    idle_pct: int | None
+    run_queue: int | None
+    stopping: bool | None
+
+
+@dataclass(frozen=True)
+class StatRow(Serialisable):
+    """One line of ``show stat``: a frontend, backend, server or listener."""
+
+    proxy: str
+    name: str
+    kind: str
+    status: str
+    state: str
+    weight: int | None
+    act: int | None
+    bck: int | None
+    scur: int | None
+    smax: int | None
+    slim: int | None
+    stot: int | None
+    rate: int | None
+    rate_max: int | None
+    req_rate: int | None
+    req_tot: int | None
+    hrsp_2xx: int | None
+    hrsp_4xx: int | None
+    hrsp_5xx: int | None
+    econ: int | None
+    eresp: int | None
+    qcur: int | None
+    chkfail: int | None
+    chkdown: int | None
+    check_status: str | None
+    check_code: str | None
+    check_desc: str | None
+    lastchg: int | None
+    downtime: int | None
+    addr: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.proxy}/{self.name}"
+
+    @property
+    def usable(self) -> bool:
+        """Takes new traffic: UP (also 'UP 1/2' while going down) or 'no check'."""
+        return self.state in ("UP", "NO CHECK", "OPEN")
+
+
+@dataclass(frozen=True)
+class StatTable(Serialisable):
+    rows: tuple[StatRow, ...]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HAProxyTarget:
+    name: str
+    runtime: HAProxyRuntime | None
+    map_path: str | None = None
+    stats_http: HttpClient | None = None
+    stats_path: str = "/stats;csv"
+    live_key: str = "live"
+    backend_template: str = "bk_app_{colour}"
+
+
+@dataclass(frozen=True)
+class HAProxySnapshot(Serialisable):
+    name: str
+    endpoint: str
+    collected_at: float
+    info: HAProxyInfo | None
+    frontends: tuple[StatRow, ...]
+    backends: tuple[StatRow, ...]
+    servers: tuple[StatRow, ...]
+    stat_source: str | None
+    map_path: str | None
+    map_entries: dict[str, str]
+    live_colour: str | None
+    live_backend: str | None
+    canary: str | None
+    canary_pct: int | None
+    errors: tuple[EndpointError, ...]
+    elapsed_ms: float = 0.0
+
+    def servers_of(self, backend: str) -> tuple[StatRow, ...]:
+        return tuple(s for s in self.servers if s.proxy == backend)
+
+    def backend(self, name: str) -> StatRow | None:
+        return next((b for b in self.backends if b.proxy == name), None)
+
+    @property
+    def has_stats(self) -> bool:
+        return self.stat_source is not None
+
+
+# -- pure parsers ----------------------------------------------------------------------------
+
+
+def parse_info(output: str) -> HAProxyInfo:
+    """``show info``: ``Key: value`` lines."""
+    kv: dict[str, str] = {}
+    for line in output.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            kv[key.strip()] = value.strip()
+    if "Version" not in kv and "Name" not in kv:
+        first = output.strip().splitlines()[0][:80] if output.strip() else "empty answer"
+        raise HAProxyParseError(f"show info: not an info block ({first!r})")
+    stopping = opt_int(kv.get("Stopping"))
+    return HAProxyInfo(
+        version=kv.get("Version"),
+        release_date=kv.get("Release_date"),
+        node=kv.get("node"),
+        pid=opt_int(kv.get("Pid")),
+        uptime_sec=opt_int(kv.get("Uptime_sec")),
+        curr_conns=opt_int(kv.get("CurrConns")),
+        max_conn=opt_int(kv.get("Maxconn")),
+        cum_req=opt_int(kv.get("CumReq")),
+        conn_rate=opt_int(kv.get("ConnRate")),
+        sess_rate=opt_int(kv.get("SessRate")),
+        idle_pct=opt_int(kv.get("Idle_pct")),
+        run_queue=opt_int(kv.get("Run_queue")),
+        stopping=None if stopping is None else stopping != 0,
+    )
+
+
+_PROGRESS = re.compile(r"\s+\d+/\d+$")
+
+
+def server_state(status: str) -> str:
+    """Normalise a status cell: 'UP 1/2' -> 'UP', 'MAINT (via x/y)' -> 'MAINT', 'no check'."""
+    s = _PROGRESS.sub("", status.strip())
+    s = s.split("(")[0].strip()
+    return s.upper() if s else "UNKNOWN"
+
+
+def _row(cells: Mapping[str, str]) -> StatRow:
+    def i(name: str) -> int | None:
+        return opt_int(cells.get(name))
+
+    def s(name: str) -> str | None:
+        v = cells.get(name, "")
+        return v or None
+
+    svname = cells.get("svname", "")
+    kind = _KINDS.get(cells.get("type", ""))
+    if kind is None:
+        kind = {"FRONTEND": "frontend", "BACKEND": "backend"}.get(svname, "server")
+    status = cells.get("status", "")
+    return StatRow(
+        proxy=cells.get("pxname", ""),
+        name=svname,
+        kind=kind,
+        status=status,
+        state=server_state(status),
+        weight=i("weight"),
+        act=i("act"),
+        bck=i("bck"),
+        scur=i("scur"),
+        smax=i("smax"),
+        slim=i("slim"),
+        stot=i("stot"),
+        rate=i("rate"),
+        rate_max=i("rate_max"),
+        req_rate=i("req_rate"),
+        req_tot=i("req_tot"),
+        hrsp_2xx=i("hrsp_2xx"),
+        hrsp_4xx=i("hrsp_4xx"),
+        hrsp_5xx=i("hrsp_5xx"),
+        econ=i("econ"),
+        eresp=i("eresp"),
+        qcur=i("qcur"),
+        chkfail=i("chkfail"),
+        chkdown=i("chkdown"),
+        check_status=s("check_status"),
+        check_code=s("check_code"),
+        check_desc=s("check_desc"),
+        lastchg=i("lastchg"),
+        downtime=i("downtime"),
+        addr=s("addr"),
+    )
+
+
+def parse_stat_csv(output: str) -> StatTable:
+    """``show stat`` / ``/stats;csv``. Raises only when there is no CSV header at all; a short
+    (truncated) or malformed row is skipped and reported in ``problems``."""
+    lines = output.splitlines()
+    start = next((n for n, ln in enumerate(lines) if ln.startswith("# pxname")), None)
+    if start is None:
+        first = output.strip().splitlines()[0][:80] if output.strip() else "empty answer"
+        raise HAProxyParseError(f"show stat: no CSV header ({first!r})")
+    header = [h.strip() for h in lines[start][2:].split(",")]
+    while header and header[-1] == "":
+        header.pop()
+    rows: list[StatRow] = []
+    problems: list[str] = []
+    body = [ln for ln in lines[start + 1 :] if ln.strip()]
+    for n, cells in enumerate(csv.reader(body), start=1):
+        if len(cells) < len(header):
+            problems.append(f"row {n} has {len(cells)} of {len(header)} fields (truncated output?)")
+            continue
+        rec = dict(zip(header, cells, strict=False))
+        if not rec.get("pxname") or not rec.get("svname"):
+            problems.append(f"row {n} has no proxy or server name")
+            continue
+        rows.append(_row(rec))
+    return StatTable(tuple(rows), tuple(problems))
+
+
+def parse_map(output: str) -> dict[str, str]:
+    """``show map <file>``: ``0x55d0c5f1e0a0 live blue`` lines (id, key, value)."""
+    out: dict[str, str] = {}
+    for line in output.splitlines():
+        if not line.strip():
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith("0x"):
+            raise HAProxyParseError(f"show map: unexpected line {line[:80]!r}")
+        out[parts[1]] = parts[2].strip() if len(parts) == 3 else ""
+    return out
+
+
+# -- I/O -------------------------------------------------------------------------------------
+
+
+async def _runtime(rt: HAProxyRuntime, line: str) -> str:
+    answer = await rt.command(line)
+    low = answer.lstrip()[:40].lower()
+    if low.startswith(("unknown command", "permission denied", "unknown map")):
+        raise TransportError(answer.strip().splitlines()[0][:120], kind="protocol")
+    return answer
+
+
+async def _ask(
+    rt: HAProxyRuntime, line: str, parser: Callable[[str], T], timeout: float | None
+) -> tuple[T | None, EndpointError | None]:
+    """One runtime command, parsed; any failure comes back as an EndpointError."""
+    step = " ".join(line.split()[:2])
+    answer, err = await guarded(rt.endpoint, step, lambda: _runtime(rt, line), timeout)
+    if answer is None:
+        return None, err
+    return parsed(lambda: parser(answer), rt.endpoint, step)
+
+
+async def _http_stat(
+    http: HttpClient, path: str, timeout: float | None
+) -> tuple[StatTable | None, EndpointError | None]:
+    async def fetch() -> str:
+        resp = await http.get(path)
+        if resp.status != 200:
+            raise TransportError(f"stats page answered HTTP {resp.status}", kind="protocol")
+        return resp.text
+
+    answer, err = await guarded(http.endpoint, "stats csv", fetch, timeout)
+    if answer is None:
+        return None, err
+    return parsed(lambda: parse_stat_csv(answer), http.endpoint, "stats csv")
+
+
+async def collect(
+    target: HAProxyTarget, *, clock: Clock = time.time, timeout: float | None = None
+) -> HAProxySnapshot:
+    """Runtime API first (info, stat, map; one command at a time, stopping at the first
+    connection-level failure); the stats CSV over HTTP when that gave no stat table and an
+    HTTP client is configured."""
+    sw = Stopwatch()
+    rt, http = target.runtime, target.stats_http
+    endpoint = rt.endpoint if rt is not None else (http.endpoint if http is not None else "")
+    errors: list[EndpointError] = []
+    info: HAProxyInfo | None = None
+    table: StatTable | None = None
+    source: str | None = None
+    entries: dict[str, str] = {}
+
+    if rt is not None:
+        info, err = await _ask(rt, "show info", parse_info, timeout)
+        errors += [err] if err else []
+        if not is_fatal(err):
+            table, err = await _ask(rt, "show stat", parse_stat_csv, timeout)
+            errors += [err] if err else []
+            source = "runtime" if table is not None else None
+        if target.map_path and not is_fatal(err):
+            got, err = await _ask(rt, f"show map {target.map_path}", parse_map, timeout)
+            errors += [err] if err else []
+            entries = got or {}
+
+    if table is None and http is not None:
+        table, err = await _http_stat(http, target.stats_path, timeout)
+        errors += [err] if err else []
+        source = "http" if table is not None else None
+
+    if table is not None and table.problems:
+        errors.append(EndpointError(endpoint, "parse", "; ".join(table.problems[:3]), "show stat"))
+    rows = table.rows if table is not None else ()
+    colour = entries.get(target.live_key) or None
+    canary = entries.get("canary")
+    return HAProxySnapshot(
+        name=target.name,
+        endpoint=endpoint,
+        collected_at=clock(),
+        info=info,
+        frontends=tuple(r for r in rows if r.kind == "frontend"),
+        backends=tuple(r for r in rows if r.kind == "backend"),
+        servers=tuple(r for r in rows if r.kind == "server"),
+        stat_source=source,
+        map_path=target.map_path,
+        map_entries=entries,
+        live_colour=colour,
+        live_backend=target.backend_template.format(colour=colour) if colour else None,
+        canary=None if canary in (None, "", "none") else canary,
+        canary_pct=opt_int(entries.get("canary_pct")),
+        errors=tuple(errors),
+        elapsed_ms=sw.ms(),
+    )

@@ -1,0 +1,220 @@
+"""Hosts: load, memory and disk through a :class:`Shell` (``/proc`` and ``df``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from jaraba_tui.collectors.common import (
+    Clock,
+    EndpointError,
+    ParseError,
+    Serialisable,
+    Stopwatch,
+    guarded,
+)
+from jaraba_tui.transport.base import CommandResult, Shell, TransportError
+
+#: Filesystem types that never fill up in a way an on-call engineer acts on.
+PSEUDO_FS = ("tmpfs", "devtmpfs", "squashfs", "overlay", "efivarfs")
+
+
+class HostParseError(ParseError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoadAvg(Serialisable):
+    load1: float
+    load5: float
+    load15: float
+    running: int
+    total: int
+
+
+@dataclass(frozen=True)
+class MemInfo(Serialisable):
+    total_kb: int
+    available_kb: int
+    swap_total_kb: int
+    swap_free_kb: int
+
+    @property
+    def used_pct(self) -> float:
+        if self.total_kb <= 0:
+            return 0.0
+        return round(100.0 * (self.total_kb - self.available_kb) / self.total_kb, 1)
+
+    @property
+    def swap_used_pct(self) -> float:
+        if self.swap_total_kb <= 0:
+            return 0.0
+        return round(100.0 * (self.swap_total_kb - self.swap_free_kb) / self.swap_total_kb, 1)
+
+
+@dataclass(frozen=True)
+class DiskUsage(Serialisable):
+    filesystem: str
+    mount: str
+    total_kb: int
+    used_kb: int
+    available_kb: int
+
+    @property
+    def used_pct(self) -> float:
+        """Like df's Capacity: used / (used + available), reserved blocks excluded."""
+        denom = self.used_kb + self.available_kb
+        return 0.0 if denom <= 0 else round(100.0 * self.used_kb / denom, 1)
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    name: str
+    shell: Shell
+    #: Paths whose filesystems to report; empty = every real (non-pseudo) filesystem.
+    disk_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HostSnapshot(Serialisable):
+    name: str
+    host: str
+    collected_at: float
+    load: LoadAvg | None
+    cpus: int | None
+    memory: MemInfo | None
+    disks: tuple[DiskUsage, ...]
+    errors: tuple[EndpointError, ...]
+    elapsed_ms: float = 0.0
+
+    @property
+    def reachable(self) -> bool:
+        return not (self.load is None and self.memory is None and not self.disks and self.errors)
+
+
+# -- pure parsers ----------------------------------------------------------------------------
+
+
+def parse_loadavg(text: str) -> LoadAvg:
+    """``/proc/loadavg``: ``0.25 0.35 0.21 4/230 17180``."""
+    parts = text.split()
+    if len(parts) < 4 or "/" not in parts[3]:
+        raise HostParseError(f"/proc/loadavg: expected 5 fields, got {text[:60]!r}")
+    try:
+        run, total = parts[3].split("/", 1)
+        return LoadAvg(float(parts[0]), float(parts[1]), float(parts[2]), int(run), int(total))
+    except ValueError as exc:
+        raise HostParseError(f"/proc/loadavg: {exc}") from None
+
+
+def parse_meminfo(text: str) -> MemInfo:
+    """``/proc/meminfo`` (values in kB). Kernels before 3.14 lack MemAvailable."""
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        key, sep, rest = line.partition(":")
+        if not sep:
+            continue
+        num = rest.split()
+        if num and num[0].isdigit():
+            values[key.strip()] = int(num[0])
+    if "MemTotal" not in values:
+        raise HostParseError("/proc/meminfo: no MemTotal line")
+    available = values.get("MemAvailable")
+    if available is None:
+        available = sum(values.get(k, 0) for k in ("MemFree", "Buffers", "Cached"))
+    return MemInfo(
+        total_kb=values["MemTotal"],
+        available_kb=available,
+        swap_total_kb=values.get("SwapTotal", 0),
+        swap_free_kb=values.get("SwapFree", 0),
+    )
+
+
+def parse_df(text: str) -> tuple[DiskUsage, ...]:
+    """``df -P -k`` output (POSIX format: one line per filesystem, 1024-byte blocks)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines or not lines[0].startswith("Filesystem"):
+        raise HostParseError(f"df: no header line in {text[:60]!r}")
+    out: list[DiskUsage] = []
+    for ln in lines[1:]:
+        parts = ln.split()
+        # Filesystem and mount point may contain spaces; "N N N P%" between them never does.
+        for i in range(1, len(parts) - 4):
+            nums, cap = parts[i : i + 3], parts[i + 3]
+            if all(n.isdigit() for n in nums) and cap.endswith("%"):
+                total, used, avail = (int(n) for n in nums)
+                fs, mount = " ".join(parts[:i]), " ".join(parts[i + 4 :])
+                out.append(DiskUsage(fs, mount, total, used, avail))
+                break
+        else:
+            raise HostParseError(f"df: unreadable line {ln[:80]!r}")
+    return tuple(out)
+
+
+def parse_nproc(text: str) -> int | None:
+    s = text.strip()
+    return int(s) if s.isdigit() else None
+
+
+# -- I/O -------------------------------------------------------------------------------------
+
+
+def _ok(result: CommandResult, what: str) -> str:
+    if result.exit_status != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        why = detail[0] if detail else f"exit status {result.exit_status}"
+        raise TransportError(f"{what} failed: {why}", kind="other")
+    return result.stdout
+
+
+def df_argv(paths: tuple[str, ...]) -> list[str]:
+    if paths:
+        return ["df", "-P", "-k", "--", *paths]
+    argv = ["df", "-P", "-k"]
+    for fs in PSEUDO_FS:
+        argv += ["-x", fs]
+    return argv
+
+
+async def collect(
+    target: HostTarget, *, clock: Clock = time.time, timeout: float | None = None
+) -> HostSnapshot:
+    """Load, memory and disk of one host; each command's failure is recorded, not raised."""
+    sw = Stopwatch()
+    sh = target.shell
+    ep = sh.host
+
+    async def run(argv: list[str]) -> str:
+        return _ok(await sh.run(argv, timeout=timeout), argv[0] + " " + argv[-1])
+
+    async def load() -> LoadAvg:
+        return parse_loadavg(await run(["cat", "/proc/loadavg"]))
+
+    async def mem() -> MemInfo:
+        return parse_meminfo(await run(["cat", "/proc/meminfo"]))
+
+    async def disks() -> tuple[DiskUsage, ...]:
+        return parse_df(await run(df_argv(target.disk_paths)))
+
+    async def cpus() -> int | None:
+        return parse_nproc(await run(["getconf", "_NPROCESSORS_ONLN"]))
+
+    (ld, e1), (mm, e2), (dk, e3), (nc, e4) = await asyncio.gather(
+        guarded(ep, "load", load, timeout),
+        guarded(ep, "memory", mem, timeout),
+        guarded(ep, "disk", disks, timeout),
+        guarded(ep, "cpus", cpus, timeout),
+    )
+    errors = tuple(e for e in (e1, e2, e3, e4) if e is not None)
+    return HostSnapshot(
+        name=target.name,
+        host=ep,
+        collected_at=clock(),
+        load=ld,
+        cpus=nc,
+        memory=mm,
+        disks=dk or (),
+        errors=errors,
+        elapsed_ms=sw.ms(),
+    )
