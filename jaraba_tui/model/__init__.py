@@ -1,0 +1,1 @@
+"""The model: StackSnapshot, health findings, timeline events, history. No I/O, no UI."""
