@@ -1,0 +1,246 @@
+"""Find, read and validate a profile; every failure becomes one :class:`ProfileError`."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from jaraba_tui.profile import checks
+from jaraba_tui.profile.errors import ProfileError, ProfileIssue, dotted, shown, toml_key
+from jaraba_tui.profile.models import Profile
+from jaraba_tui.profile.types import check_name
+
+DEFAULT_PROFILE = "local"
+MAX_PROFILE_BYTES = 1_000_000
+_EXAMPLE = "see profiles/local.toml for an annotated example"
+
+
+def user_profiles_dir() -> Path:
+    """``~/.config/jaraba-ops/profiles`` (platformdirs' user config dir)."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("jaraba-ops")) / "profiles"
+
+
+def shipped_profiles_dir() -> Path:
+    from jaraba_tui.resources import profiles_dir
+
+    return profiles_dir()
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or text.endswith(".toml") or Path(text).is_file()
+
+
+def available_profiles() -> dict[str, Path]:
+    """Profile names found in the user's dir and the shipped dir (the user's win)."""
+    found: dict[str, Path] = {}
+    for directory in (shipped_profiles_dir(), user_profiles_dir()):
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.toml")):
+                found[path.stem] = path
+    return found
+
+
+def resolve_profile_path(name_or_path: str | Path | None = None) -> Path:
+    """``--profile NAME|PATH`` -> the file: a path as given; a name in the user's config dir,
+    then among the shipped profiles. The default is ``local``."""
+    if isinstance(name_or_path, Path):
+        return name_or_path
+    text = DEFAULT_PROFILE if name_or_path in (None, "") else str(name_or_path)
+    if _looks_like_path(text):
+        return Path(text).expanduser()
+    try:
+        check_name(text)
+    except ValueError:
+        raise ProfileError(
+            f"{shown(text)} is neither a profile name nor a path",
+            key="",
+            fix="give a name (letters, digits, . _ -) or a path to a .toml file",
+        ) from None
+    tried = [user_profiles_dir() / f"{text}.toml", shipped_profiles_dir() / f"{text}.toml"]
+    for path in tried:
+        if path.is_file():
+            return path
+    names = sorted(available_profiles())
+    close = difflib.get_close_matches(text, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ProfileError(
+        f"no profile named {text!r} (looked for {tried[0]} and {tried[1]})",
+        fix=f"{hint}create {tried[0]}, or pass a path; available: {', '.join(names) or 'none'}",
+    )
+
+
+def load_profile(name_or_path: str | Path | None = None, *, check_secrets: bool = True) -> Profile:
+    """Resolve, read, validate. ``check_secrets`` also requires every ``env`` secret to be
+    resolvable now (its variable set); command secrets run only when revealed."""
+    path = resolve_profile_path(name_or_path)
+    data = read_profile_file(path)
+    return profile_from_mapping(data, path=path, check_secrets=check_secrets)
+
+
+def read_profile_file(path: Path) -> dict[str, Any]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_PROFILE_BYTES:
+            raise ProfileError(
+                f"file is too large ({size} bytes) to be a profile", path=path, fix="check the path"
+            )
+        text = path.read_bytes().decode("utf-8")
+    except ProfileError:
+        raise
+    except FileNotFoundError:
+        raise ProfileError(
+            "file not found", path=path, fix="check the path, or give a profile name"
+        ) from None
+    except IsADirectoryError:
+        raise ProfileError(
+            "is a directory, not a file", path=path, fix="give a .toml file"
+        ) from None
+    except PermissionError:
+        raise ProfileError(
+            "permission denied reading the file", path=path, fix="check its owner and mode"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            f"not valid UTF-8 (byte {exc.start})", path=path, fix="save the file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ProfileError(
+            f"cannot read the file: {exc.strerror or type(exc).__name__}",
+            path=path,
+            fix="check the path",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        where = re.search(r"line (\d+), column (\d+)", msg)
+        at = f" at line {where[1]}, column {where[2]}" if where else ""
+        raise ProfileError(
+            f"invalid TOML: {msg}", path=path, fix=f"fix the TOML syntax{at}"
+        ) from None
+
+
+def profile_from_mapping(
+    data: Mapping[str, Any], *, path: Path | str | None = None, check_secrets: bool = True
+) -> Profile:
+    """Validate already-parsed TOML. Anything wrong -> ProfileError (never another error)."""
+    try:
+        profile = Profile.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ProfileError.from_issues(validation_issues(exc), path) from None
+    except RecursionError:
+        raise ProfileError("the profile is nested too deeply", path=path, fix=_EXAMPLE) from None
+    issues = (
+        checks.check_references(profile)
+        + checks.check_duplicates(profile)
+        + checks.check_thresholds(profile)
+        + checks.check_secret_rules(profile)
+    )
+    if issues:
+        raise ProfileError.from_issues(issues, path)
+    checks.bind_secrets(profile, str(path) if path is not None else None)
+    if check_secrets:
+        issues = checks.check_secrets_available(profile)
+        if issues:
+            raise ProfileError.from_issues(issues, path)
+    profile._source = Path(path) if path is not None else None
+    return profile
+
+
+# -- pydantic errors -> issues ---------------------------------------------------------------
+_TYPE_FIX = {
+    "int_type": "write a whole number without quotes, e.g. 3306",
+    "int_from_float": "write a whole number without quotes, e.g. 3306",
+    "float_type": "write a number without quotes, e.g. 2.5",
+    "string_type": 'write a quoted string, e.g. "node1"',
+    "bool_type": "write true or false (no quotes)",
+    "list_type": "write a list, e.g. [ ... ] or [[...]] tables",
+    "model_type": "write a table, e.g. [section] or { key = ... }",
+    "model_attributes_type": "write a table, e.g. [section] or { key = ... }",
+    "dict_type": "write a table, e.g. [section] or { key = ... }",
+    "too_short": "add at least one entry",
+}
+
+
+def validation_issues(exc: ValidationError) -> list[ProfileIssue]:
+    issues: list[ProfileIssue] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = list(err["loc"])
+        is_table_name = bool(loc) and loc[-1] == "[key]"
+        if is_table_name:
+            loc = loc[:-1]
+        key = dotted(loc)
+        ctx = err.get("ctx") or {}
+        kind = err["type"]
+        problem = str(err["msg"])
+        if kind in ("jaraba", "jaraba_secret"):
+            fix = str(ctx.get("fix", _EXAMPLE))
+        elif kind == "missing":
+            problem = "required key is missing"
+            fix = f"add {toml_key(str(loc[-1]))} = ..." if loc else _EXAMPLE
+        elif kind == "extra_forbidden":
+            problem = "unknown key"
+            fix = _extra_fix(loc)
+        elif kind in _TYPE_FIX:
+            fix = _TYPE_FIX[kind]
+        elif loc and "port" in str(loc[-1]):
+            fix = "use a port number between 1 and 65535"
+        elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+            fix = "use a value within the limit"
+        else:
+            fix = _EXAMPLE
+        if is_table_name:
+            problem = f"invalid table name: {problem}"
+        issues.append(ProfileIssue(key, problem, fix))
+    return issues or [ProfileIssue("", "invalid profile", _EXAMPLE)]
+
+
+def _extra_fix(loc: Sequence[str | int]) -> str:
+    name = str(loc[-1]) if loc else ""
+    model = _model_at(loc[:-1])
+    if model is None:
+        return "remove it, or fix its spelling"
+    allowed = sorted(model.model_fields)
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}remove it or fix its spelling; allowed here: {', '.join(allowed)}"
+
+
+def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model class inside an annotation, and whether a dict level wraps it."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    is_dict = origin in (dict, Mapping)
+    if origin is typing.Annotated:
+        args = args[:1]
+    for arg in args[1:] if is_dict else args:
+        model, inner_dict = _model_in(arg)
+        if model is not None:
+            return model, is_dict or inner_dict
+    return None, False
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Profile
+    skip_key = False
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if skip_key:
+            skip_key = False
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        model, skip_key = _model_in(model.model_fields[part].annotation)
+    return model
