@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from jaraba_tui.profile.errors import ProfileIssue, shown, toml_key
-from jaraba_tui.profile.models import HIGHER_IS_WORSE, Profile, iter_secrets
+from jaraba_tui.profile.models import Profile, iter_secrets
 
 #: Fields that name an SSH host of ``[ssh.hosts]``.
 SSH_REFERENCES = frozenset({"via", "ssh", "jump", "stats_via"})
@@ -96,25 +96,18 @@ def check_duplicates(profile: Profile) -> list[ProfileIssue]:
 
 
 def check_thresholds(profile: Profile) -> list[ProfileIssue]:
-    t = profile.thresholds
+    values = profile.thresholds.model_dump()
     issues: list[ProfileIssue] = []
-    for stem in HIGHER_IS_WORSE:
-        if getattr(t, f"{stem}_warn") > getattr(t, f"{stem}_crit"):
+    for name, warn in values.items():
+        crit_name = name.replace("_warn", "_crit")
+        if "_warn" in name and crit_name in values and warn > values[crit_name]:
             issues.append(
                 ProfileIssue(
-                    f"thresholds.{stem}_warn",
-                    f"{stem}_warn is above {stem}_crit",
-                    "make warn <= crit (higher values are worse)",
+                    f"thresholds.{name}",
+                    f"{name} ({warn}) is above {crit_name} ({values[crit_name]})",
+                    "make warn <= crit (higher values are worse; disk is percent used)",
                 )
             )
-    if t.disk_free_percent_warn < t.disk_free_percent_crit:
-        issues.append(
-            ProfileIssue(
-                "thresholds.disk_free_percent_warn",
-                "disk_free_percent_warn is below disk_free_percent_crit",
-                "free space: warn must be >= crit (e.g. warn 20, crit 10)",
-            )
-        )
     return issues
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
+from jaraba_tui.model.thresholds import Thresholds as HealthThresholds
 from jaraba_tui.profile.types import (
     Argv,
     Environment,
@@ -38,6 +39,7 @@ def _check_description(value: object) -> str:
 Description = Annotated[str, BeforeValidator(_check_description)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -213,36 +215,37 @@ class PollConfig(_Model):
     command_timeout: Seconds = 15.0
 
 
-HIGHER_IS_WORSE = (
-    "galera_recv_queue",
-    "galera_send_queue",
-    "galera_flow_control_paused",
-    "redis_replication_lag",
-    "redis_memory_used_percent",
-    "load_per_cpu",
-    "memory_used_percent",
-)
+_H = HealthThresholds()
 
 
 class Thresholds(_Model):
-    """WARN/CRIT limits used by the health rules (``*_warn`` <= ``*_crit``, except free disk)."""
+    """``[thresholds]``: the health rules' limits, with the names and defaults of
+    :class:`jaraba_tui.model.thresholds.Thresholds` (``*_warn`` <= ``*_crit``; all are
+    "higher is worse": disk is percent *used*)."""
 
-    galera_recv_queue_warn: NonNegative = 10
-    galera_recv_queue_crit: NonNegative = 100
-    galera_send_queue_warn: NonNegative = 10
-    galera_send_queue_crit: NonNegative = 100
-    galera_flow_control_paused_warn: Fraction = 0.1
-    galera_flow_control_paused_crit: Fraction = 0.3
-    redis_replication_lag_warn: NonNegative = 5
-    redis_replication_lag_crit: NonNegative = 30
-    redis_memory_used_percent_warn: Percent = 80
-    redis_memory_used_percent_crit: Percent = 95
-    disk_free_percent_warn: Percent = 20
-    disk_free_percent_crit: Percent = 10
-    load_per_cpu_warn: NonNegative = 1.5
-    load_per_cpu_crit: NonNegative = 3.0
-    memory_used_percent_warn: Percent = 90
-    memory_used_percent_crit: Percent = 97
+    galera_flow_control_warn: Fraction = _H.galera_flow_control_warn
+    galera_flow_control_crit: Fraction = _H.galera_flow_control_crit
+    galera_recv_queue_warn: NonNegativeInt = _H.galera_recv_queue_warn
+    galera_recv_queue_crit: NonNegativeInt = _H.galera_recv_queue_crit
+    galera_send_queue_warn: NonNegativeInt = _H.galera_send_queue_warn
+    disk_warn_pct: Percent = _H.disk_warn_pct
+    disk_crit_pct: Percent = _H.disk_crit_pct
+    proxysql_latency_warn_us: NonNegativeInt = _H.proxysql_latency_warn_us
+    haproxy_5xx_rate_warn: NonNegative = _H.haproxy_5xx_rate_warn
+    haproxy_5xx_rate_crit: NonNegative = _H.haproxy_5xx_rate_crit
+    redis_lag_warn_s: NonNegativeInt = _H.redis_lag_warn_s
+    redis_lag_crit_s: NonNegativeInt = _H.redis_lag_crit_s
+    redis_lag_warn_bytes: NonNegativeInt = _H.redis_lag_warn_bytes
+    redis_memory_warn_pct: Percent = _H.redis_memory_warn_pct
+    redis_memory_crit_pct: Percent = _H.redis_memory_crit_pct
+    host_load_per_cpu_warn: NonNegative = _H.host_load_per_cpu_warn
+    host_load_per_cpu_crit: NonNegative = _H.host_load_per_cpu_crit
+    host_memory_warn_pct: Percent = _H.host_memory_warn_pct
+    host_memory_crit_pct: Percent = _H.host_memory_crit_pct
+
+    def to_health(self) -> HealthThresholds:
+        """The model layer's thresholds object."""
+        return HealthThresholds.from_mapping(self.model_dump())
 
 
 # -- the profile -----------------------------------------------------------------------------

@@ -297,7 +297,7 @@ def test_tilde_expands_in_local_paths_only(monkeypatch: pytest.MonkeyPatch) -> N
 def test_defaults_are_sane() -> None:
     profile = profile_from_mapping(minimal())
     assert profile.poll.connect_timeout > 0 and profile.poll.read_timeout > 0
-    assert profile.thresholds.disk_free_percent_warn > profile.thresholds.disk_free_percent_crit
+    assert profile.thresholds.disk_warn_pct < profile.thresholds.disk_crit_pct
     assert not profile.read_only and not profile.is_production
     assert profile.galera is None
 
@@ -342,3 +342,18 @@ def test_user_may_be_a_non_sensitive_secret(monkeypatch: pytest.MonkeyPatch) -> 
     assert isinstance(profile, Profile)
     node = profile.galera.nodes[0] if profile.galera else None
     assert node is not None and isinstance(node.user, Secret) and not node.user.sensitive
+
+
+def test_thresholds_speak_the_model_layers_vocabulary() -> None:
+    import dataclasses
+
+    from jaraba_tui.model.thresholds import Thresholds as HealthThresholds
+
+    profile = profile_from_mapping(minimal(thresholds={"redis_lag_warn_s": 3, "disk_crit_pct": 95}))
+    health = profile.thresholds.to_health()
+    assert isinstance(health, HealthThresholds)
+    assert health.redis_lag_warn_s == 3 and health.disk_crit_pct == 95
+    defaults = HealthThresholds()
+    fields = {f.name for f in dataclasses.fields(HealthThresholds)}
+    assert set(type(profile.thresholds).model_fields) == fields
+    assert profile_from_mapping(minimal()).thresholds.to_health() == defaults
