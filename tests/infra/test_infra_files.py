@@ -1702,6 +1702,8 @@ def test_compose_wiring(compose: dict[str, Any]) -> None:
             assert dep in services, f"{name} depends on unknown {dep}"
         for vol in svc.get("volumes", []):
             src = vol.split(":")[0]
+            if src.startswith("./.run/"):
+                continue  # runtime state, created by docker on first start
             if src.startswith("."):
                 assert (HA / src).exists(), f"{name} mounts missing {src}"
             else:
@@ -1712,7 +1714,12 @@ def test_compose_wiring(compose: dict[str, Any]) -> None:
     # Production configs are mounted, not copies.
     haproxy_vols = services["haproxy"]["volumes"]
     assert "./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in haproxy_vols
-    assert "./haproxy/maps:/etc/haproxy/maps" in haproxy_vols
+    assert "./.run/maps:/etc/haproxy/maps" in haproxy_vols
+    assert (
+        "cp /ha/haproxy/maps/bluegreen.map /etc/haproxy/maps/"
+        in services["haproxy"]["entrypoint"][2]
+    )
+    assert ".run/" in (HA / ".gitignore").read_text().split()
     script = (HA / "compose" / "healthcheck.sh").read_text()
     for check in ("wsrep_cluster_size", "get-master-addr-by-name jaraba-master", "stats;csv"):
         assert check in script
@@ -1726,3 +1733,21 @@ def test_compose_wiring(compose: dict[str, Any]) -> None:
 def test_docker_compose_config_parses() -> None:
     out = run(["docker", "compose", "-f", str(COMPOSE), "config", "-q"], cwd=HA, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.slow
+@need("curl", "flock")
+def test_deploy_script_writes_the_map_where_this_host_sees_it(fresh_edge: Edge) -> None:
+    """BLUEGREEN_MAP names the map at runtime; BLUEGREEN_MAP_FILE is the file to persist."""
+    elsewhere = fresh_edge.tmp / "bind-mount" / "bluegreen.map"
+    elsewhere.parent.mkdir(exist_ok=True)
+    shutil.copy(BLUEGREEN_MAP, elsewhere)
+    before = fresh_edge.paths.map.read_text()
+    out = deploy(fresh_edge, "switch", BLUEGREEN_MAP_FILE=str(elsewhere))
+    assert out.returncode == 0, out.stderr
+    assert fresh_edge.runtime_map()["live"] == "green"
+    assert "live green" in elsewhere.read_text()
+    assert fresh_edge.paths.map.read_text() == before
+    status = deploy(fresh_edge, "status", BLUEGREEN_MAP_FILE=str(elsewhere))
+    assert f"map file:   {elsewhere} (in sync)" in status.stdout
+    assert "DIFFERS" in deploy(fresh_edge, "status").stdout

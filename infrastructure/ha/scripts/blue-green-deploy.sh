@@ -22,7 +22,9 @@
 #
 # Environment (production defaults in brackets):
 #   HAPROXY_SOCKET   runtime API: a UNIX socket path or HOST:PORT  [/run/haproxy/admin.sock]
-#   BLUEGREEN_MAP    map file, also the map's runtime name [/etc/haproxy/maps/bluegreen.map]
+#   BLUEGREEN_MAP    the map's runtime name = its path in haproxy.cfg [/etc/haproxy/maps/bluegreen.map]
+#   BLUEGREEN_MAP_FILE  where this host sees that file, if elsewhere (container bind
+#                    mount, chroot)                        [$BLUEGREEN_MAP]
 #   BLUEGREEN_LOCK   lock file serialising runs            [/run/lock/jaraba-bluegreen.lock]
 #   APP_HOSTS_BLUE   ssh targets of the blue pool   [app1.jaraba.io app2.jaraba.io app3.jaraba.io]
 #   APP_HOSTS_GREEN  ssh targets of the green pool  [same hosts as blue]
@@ -44,6 +46,7 @@ set -euo pipefail
 readonly PROG="${0##*/}"
 HAPROXY_SOCKET="${HAPROXY_SOCKET:-/run/haproxy/admin.sock}"
 BLUEGREEN_MAP="${BLUEGREEN_MAP:-/etc/haproxy/maps/bluegreen.map}"
+BLUEGREEN_MAP_FILE="${BLUEGREEN_MAP_FILE:-${BLUEGREEN_MAP}}"
 BLUEGREEN_LOCK="${BLUEGREEN_LOCK:-/run/lock/jaraba-bluegreen.lock}"
 BACKEND_PREFIX="${BACKEND_PREFIX:-bk_app_}"
 APP_HOSTS_BLUE="${APP_HOSTS_BLUE:-app1.jaraba.io app2.jaraba.io app3.jaraba.io}"
@@ -200,7 +203,7 @@ current_live() {
 # write_map_file LIVE CANARY PCT: persist the routing state atomically.
 write_map_file() {
     local live="$1" canary="$2" pct="$3" dir tmp
-    dir="$(dirname -- "$BLUEGREEN_MAP")"
+    dir="$(dirname -- "$BLUEGREEN_MAP_FILE")"
     tmp="$(mktemp "${dir}/.bluegreen.map.XXXXXX")"
     {
         printf '# Blue/green routing state for fe_jaraba. Managed by %s; keys: live, canary, canary_pct.\n' "$PROG"
@@ -208,7 +211,7 @@ write_map_file() {
         printf 'live %s\ncanary %s\ncanary_pct %s\n' "$live" "$canary" "$pct"
     } >"$tmp"
     chmod 0644 "$tmp"
-    mv -f -- "$tmp" "$BLUEGREEN_MAP"
+    mv -f -- "$tmp" "$BLUEGREEN_MAP_FILE"
 }
 
 # apply LIVE CANARY PCT: runtime first (instant), then the file (survives reloads).
@@ -228,7 +231,7 @@ apply() {
         die "switch failed; routing restored to live=${old_live} canary=${old_canary}"
     fi
     write_map_file "$live" "$canary" "$pct" ||
-        die "runtime switched to live=${live} but ${BLUEGREEN_MAP} could not be written: fix it before any reload"
+        die "runtime switched to live=${live} but ${BLUEGREEN_MAP_FILE} could not be written: fix it before any reload"
     audit "routing now live=${live} canary=${canary} canary_pct=${pct} (was live=${old_live} canary=${old_canary} canary_pct=${old_pct})"
 }
 
@@ -297,17 +300,19 @@ cmd_status() {
     else
         printf 'canary:     %s (%s%%)\n' "$canary" "$pct"
     fi
-    if [[ -r "$BLUEGREEN_MAP" ]]; then
+    if [[ -r "$BLUEGREEN_MAP_FILE" ]]; then
         local f_live f_canary f_pct
-        f_live="$(awk '$1 == "live" { print $2 }' "$BLUEGREEN_MAP")"
-        f_canary="$(awk '$1 == "canary" { print $2 }' "$BLUEGREEN_MAP")"
-        f_pct="$(awk '$1 == "canary_pct" { print $2 }' "$BLUEGREEN_MAP")"
+        f_live="$(awk '$1 == "live" { print $2 }' "$BLUEGREEN_MAP_FILE")"
+        f_canary="$(awk '$1 == "canary" { print $2 }' "$BLUEGREEN_MAP_FILE")"
+        f_pct="$(awk '$1 == "canary_pct" { print $2 }' "$BLUEGREEN_MAP_FILE")"
         if [[ "$f_live $f_canary $f_pct" == "$live $canary $pct" ]]; then
-            printf 'map file:   %s (in sync)\n' "$BLUEGREEN_MAP"
+            printf 'map file:   %s (in sync)\n' "$BLUEGREEN_MAP_FILE"
         else
             printf 'map file:   %s DIFFERS: live=%s canary=%s canary_pct=%s (a reload would apply it)\n' \
-                "$BLUEGREEN_MAP" "$f_live" "$f_canary" "$f_pct"
+                "$BLUEGREEN_MAP_FILE" "$f_live" "$f_canary" "$f_pct"
         fi
+    else
+        printf 'map file:   %s NOT READABLE (a reload would lose the routing)\n' "$BLUEGREEN_MAP_FILE"
     fi
     printf '\n%-14s %-8s %-10s %-12s %-6s %s\n' BACKEND SERVER STATUS CHECK WEIGHT ADDR
     for colour in blue green; do
