@@ -63,11 +63,10 @@ class Matcher(Serialisable):
     is_regex: bool
     is_equal: bool
 
-    def text(self) -> str:
-        op = (
-            ("=~" if self.is_equal else "!~") if self.is_regex else ("=" if self.is_equal else "!=")
-        )
-        return f"{self.name}{op}{self.value!r}"
+    def expr(self) -> str:
+        """``name="value"``, ``name=~"re"``, ``name!="value"``, ``name!~"re"``."""
+        op = {(False, True): "=", (False, False): "!=", (True, True): "=~", (True, False): "!~"}
+        return f"{self.name}{op[(self.is_regex, self.is_equal)]}{json.dumps(self.value)}"
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,11 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def is_uint(s: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts '²' and '٣', which ``int`` rejects."""
+    return s.isascii() and s.isdigit()
+
+
 def opt_int(value: Any) -> int | None:
     """An int from a server value, or None when empty/absent/unparseable."""
     if value is None or isinstance(value, bool):

@@ -21,6 +21,7 @@ from jaraba_tui.collectors.common import (
     Serialisable,
     Stopwatch,
     guarded,
+    is_uint,
     opt_bool,
     opt_float,
     opt_int,
@@ -279,7 +280,7 @@ def parse_pgrep(output: str) -> tuple[int, ...]:
     """``pgrep`` output: one PID per line."""
     pids: list[int] = []
     for tok in output.split():
-        if not tok.isdigit():
+        if not is_uint(tok):
             raise GaleraParseError(f"pgrep: not a PID: {tok[:20]!r}")
         pids.append(int(tok))
     return tuple(pids)

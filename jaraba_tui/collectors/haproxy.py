@@ -238,7 +238,15 @@ def parse_stat_csv(output: str) -> StatTable:
     """``show stat`` / ``/stats;csv``. Raises only when there is no CSV header at all; a short
     (truncated) or malformed row is skipped and reported in ``problems``."""
     lines = output.splitlines()
-    start = next((n for n, ln in enumerate(lines) if ln.startswith("# pxname")), None)
+    start = next(
+        (
+            n
+            for n, ln in enumerate(lines)
+            if ln.startswith("# ")
+            and {"pxname", "svname"} <= {h.strip() for h in ln[2:].split(",")}
+        ),
+        None,
+    )
     if start is None:
         first = output.strip().splitlines()[0][:80] if output.strip() else "empty answer"
         raise HAProxyParseError(f"show stat: no CSV header ({first!r})")

@@ -13,6 +13,7 @@ from jaraba_tui.collectors.common import (
     Serialisable,
     Stopwatch,
     guarded,
+    is_uint,
 )
 from jaraba_tui.transport.base import CommandResult, Shell, TransportError
 
@@ -116,7 +117,7 @@ def parse_meminfo(text: str) -> MemInfo:
         if not sep:
             continue
         num = rest.split()
-        if num and num[0].isdigit():
+        if num and is_uint(num[0]):
             values[key.strip()] = int(num[0])
     if "MemTotal" not in values:
         raise HostParseError("/proc/meminfo: no MemTotal line")
@@ -142,7 +143,7 @@ def parse_df(text: str) -> tuple[DiskUsage, ...]:
         # Filesystem and mount point may contain spaces; "N N N P%" between them never does.
         for i in range(1, len(parts) - 4):
             nums, cap = parts[i : i + 3], parts[i + 3]
-            if all(n.isdigit() for n in nums) and cap.endswith("%"):
+            if all(is_uint(n) for n in nums) and cap.endswith("%"):
                 total, used, avail = (int(n) for n in nums)
                 fs, mount = " ".join(parts[:i]), " ".join(parts[i + 4 :])
                 out.append(DiskUsage(fs, mount, total, used, avail))
@@ -154,7 +155,7 @@ def parse_df(text: str) -> tuple[DiskUsage, ...]:
 
 def parse_nproc(text: str) -> int | None:
     s = text.strip()
-    return int(s) if s.isdigit() else None
+    return int(s) if is_uint(s) else None
 
 
 # -- I/O -------------------------------------------------------------------------------------

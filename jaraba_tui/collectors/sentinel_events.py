@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from jaraba_tui.collectors.common import Clock, ParseError, Serialisable, opt_int, text
+from jaraba_tui.collectors.common import Clock, ParseError, Serialisable, is_uint, opt_int, text
 
 #: The channels worth an on-call engineer's attention (Redis docs, "Sentinel API").
 SENTINEL_CHANNELS: tuple[str, ...] = (
@@ -122,7 +122,7 @@ class PubSubSource(Protocol):
 
 def _port(tok: str, what: str) -> int:
     port = opt_int(tok)
-    if port is None or not 0 <= port <= 65535 or not tok.strip().isdigit():
+    if port is None or not 0 <= port <= 65535 or not is_uint(tok.strip()):
         raise SentinelEventParseError(f"{what}: bad port {tok[:12]!r}")
     return port
 
@@ -187,13 +187,17 @@ def _replace(ev: SentinelEvent, **changes: Any) -> SentinelEvent:
 
 
 def _message(msg: Any) -> tuple[str, str] | None:
-    """``(channel, data)`` from a tuple or a redis-py message dict; None for control messages."""
+    """``(channel, data)`` from a tuple, a redis-py message dict or an object with
+    ``channel``/``data`` attributes; None for control messages."""
     if isinstance(msg, Mapping):
         if msg.get("type") not in ("message", "pmessage"):
             return None
         return text(msg.get("channel")), text(msg.get("data"))
     if isinstance(msg, tuple | list) and len(msg) == 2:
         return text(msg[0]), text(msg[1])
+    channel, data = getattr(msg, "channel", None), getattr(msg, "data", None)
+    if channel is not None and data is not None:  # e.g. the transport's PubSubMessage
+        return text(channel), text(data)
     return None
 
 
