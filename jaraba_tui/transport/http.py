@@ -1,0 +1,158 @@
+"""HTTP (Prometheus, Alertmanager, HAProxy stats, Grafana) with httpx.AsyncClient: explicit
+connect/read/write/pool timeouts, basic auth from secrets, optional SSH tunnel (``via``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from jaraba_tui.profile.errors import ProfileError
+from jaraba_tui.secrets import Secret
+from jaraba_tui.transport._common import AddressProvider, Timeouts, error, os_error_kind
+from jaraba_tui.transport.base import HttpResponse, TransportError
+
+
+class HttpxClient:
+    """:class:`~jaraba_tui.transport.base.HttpClient`. ``path`` is appended to the base URL
+    as written (``"/api/v1/alerts"``, or ``";csv"`` after ``.../stats``)."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        base_url: str,
+        *,
+        timeouts: Timeouts,
+        user: str | Secret | None = None,
+        password: Secret | None = None,
+        tunnel: AddressProvider | None = None,
+        verify: bool = True,
+    ) -> None:
+        self.endpoint = endpoint
+        self._base = base_url.rstrip("/")
+        self._parts = urlsplit(self._base)
+        self._timeouts = timeouts
+        self._user = user
+        self._password = password
+        self._tunnel = tunnel
+        self._verify = verify
+        self._client: httpx.AsyncClient | None = None
+        self._client_base: str | None = None
+        self._closed = False
+
+    async def _get_client(self) -> tuple[httpx.AsyncClient, str]:
+        if self._closed:
+            raise error("client is closed", kind="other", endpoint=self.endpoint)
+        base = self._base
+        headers: dict[str, str] = {}
+        if self._tunnel is not None:
+            host, port = await self._tunnel()
+            base = self._parts._replace(netloc=f"{host}:{port}").geturl()
+            headers["Host"] = self._parts.netloc
+        if self._client is not None and self._client_base == base:
+            return self._client, base
+        if self._client is not None:
+            await self._client.aclose()
+        auth: httpx.BasicAuth | None = None
+        if self._user is not None or self._password is not None:
+            try:
+                user = await self._user.areveal() if isinstance(self._user, Secret) else self._user
+                password = await self._password.areveal() if self._password is not None else ""
+            except ProfileError as exc:
+                raise error(str(exc), kind="auth", endpoint=self.endpoint) from None
+            auth = httpx.BasicAuth(user or "", password)
+        c, r = self._timeouts.connect, self._timeouts.read
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(connect=c, read=r, write=r, pool=c),
+            auth=auth,
+            headers=headers,
+            follow_redirects=False,
+            verify=self._verify,
+            trust_env=False,
+        )
+        self._client_base = base
+        return self._client, base
+
+    def _url(self, base: str, path: str) -> str:
+        if not path or path[0] in "/;?#":
+            return base + path
+        return f"{base}/{path}"
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
+        client, base = await self._get_client()
+        extensions: dict[str, Any] = {}
+        if self._tunnel is not None and self._parts.scheme == "https" and self._parts.hostname:
+            extensions["sni_hostname"] = self._parts.hostname
+        try:
+            async with asyncio.timeout(self._timeouts.total + self._timeouts.read):
+                response = await client.request(
+                    method, self._url(base, path), extensions=extensions, **kwargs
+                )
+        except TimeoutError:
+            raise error(
+                "no complete answer in time", kind="timeout", endpoint=self.endpoint
+            ) from None
+        except httpx.HTTPError as exc:
+            raise translate(exc, self.endpoint) from None
+        return HttpResponse(status=response.status_code, text=response.text)
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> HttpResponse:
+        return await self._request("GET", path, params=dict(params) if params else None)
+
+    async def post(self, path: str, json_body: Any) -> HttpResponse:
+        return await self._request("POST", path, json=json_body)
+
+    async def delete(self, path: str) -> HttpResponse:
+        return await self._request("DELETE", path)
+
+    async def close(self) -> None:
+        self._closed = True
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+
+def _root_os_error(exc: BaseException) -> OSError | None:
+    """The most specific OSError in the cause chain (anyio hides errno behind a summary)."""
+    found: OSError | None = None
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OSError) and (current.errno is not None or found is None):
+            found = current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return found
+
+
+def translate(exc: httpx.HTTPError, endpoint: str) -> TransportError:
+    text = str(exc).lower()
+    if isinstance(exc, httpx.TimeoutException):
+        phase = {
+            httpx.ConnectTimeout: "connecting",
+            httpx.ReadTimeout: "waiting for the answer",
+            httpx.WriteTimeout: "sending",
+            httpx.PoolTimeout: "waiting for a free connection",
+        }.get(type(exc), "")
+        return error(f"timed out {phase}".strip(), kind="timeout", endpoint=endpoint)
+    if isinstance(exc, httpx.ConnectError):
+        cause = _root_os_error(exc)
+        if cause is not None:
+            kind, why = os_error_kind(cause)
+            if kind != "other":
+                return error(why, kind=kind, endpoint=endpoint)
+        if "refused" in text:
+            return error("connection refused", kind="refused", endpoint=endpoint)
+        if "name or service" in text or "nodename" in text or "resolution" in text:
+            return error("host name does not resolve", kind="unreachable", endpoint=endpoint)
+        if "ssl" in text or "certificate" in text:
+            return error("TLS handshake failed (certificate?)", kind="protocol", endpoint=endpoint)
+        if "unreachable" in text:
+            return error("host unreachable", kind="unreachable", endpoint=endpoint)
+        return error("cannot connect", kind="other", endpoint=endpoint)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
+        return error("not a valid HTTP answer", kind="protocol", endpoint=endpoint)
+    return error(f"HTTP failed ({type(exc).__name__})", kind="other", endpoint=endpoint)

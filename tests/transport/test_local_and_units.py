@@ -1,0 +1,101 @@
+"""LocalShell, and the transport helpers that need no lab."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from jaraba_tui.secrets import register_secret_value
+from jaraba_tui.transport._common import DaemonWorker, error, validate_argv
+from jaraba_tui.transport.base import TransportError
+from jaraba_tui.transport.local import LocalShell
+from jaraba_tui.transport.ssh import SshTarget, _changed_key_message, _unknown_key_message
+
+
+async def test_local_shell_never_interprets_arguments(tmp_path: Path) -> None:
+    marker = tmp_path / f"pwned-{uuid.uuid4().hex[:6]}"
+    hostile = [f"$(touch {marker})", f"; touch {marker}", f"`touch {marker}`", "a'b\"c", "x\ny"]
+    result = await LocalShell().run(["printf", "%s\\n", *hostile])
+    assert result.exit_status == 0
+    assert result.stdout == "".join(f"{h}\n" for h in hostile)
+    assert not marker.exists()
+
+
+async def test_local_shell_status_and_missing_program() -> None:
+    shell = LocalShell()
+    result = await shell.run(["sh", "-c", "echo err >&2; exit 4"])
+    assert (result.exit_status, result.stderr) == (4, "err\n")
+    with pytest.raises(TransportError, match="program not found"):
+        await shell.run(["jaraba-no-such-program"])
+
+
+async def test_local_shell_timeout_kills_the_whole_group(tmp_path: Path) -> None:
+    marker = tmp_path / "late"
+    script = f"(sleep 2; touch {marker}) & sleep 30"
+    start = time.monotonic()
+    with pytest.raises(TransportError) as info:
+        await LocalShell().run(["sh", "-c", script], timeout=0.5)
+    assert info.value.kind == "timeout"
+    assert time.monotonic() - start < 3.5
+    await asyncio.sleep(2.5)
+    assert not marker.exists(), "a child of the timed-out command survived"
+
+
+async def test_local_read_file_tail(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_text("".join(f"line {i}\n" for i in range(1000)))
+    shell = LocalShell()
+    assert (await shell.read_file(str(path), max_bytes=9)) == "line 999\n"
+    assert (await shell.read_file(str(path))).startswith("line 0\n")
+    with pytest.raises(TransportError, match="no such file"):
+        await shell.read_file(str(tmp_path / "missing"))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], [""], ["echo hi"], ["$(id)"], ["-rf"], ["a;b"], ["ok", "nul\x00"], "echo hi", b"echo"],
+)
+def test_validate_argv_refuses(argv: object) -> None:
+    with pytest.raises(ValueError):
+        validate_argv(argv)  # type: ignore[arg-type]
+
+
+def test_validate_argv_accepts() -> None:
+    assert validate_argv(("/usr/bin/systemctl", "start", "$x; y")) == [
+        "/usr/bin/systemctl",
+        "start",
+        "$x; y",
+    ]
+
+
+def test_errors_are_scrubbed_of_known_secrets() -> None:
+    register_secret_value("Sup3r-Secret-Transport")
+    exc = error("auth failed for Sup3r-Secret-Transport", kind="auth", endpoint="db")
+    assert "Sup3r-Secret-Transport" not in str(exc)
+    assert (exc.kind, exc.endpoint) == ("auth", "db")
+
+
+async def test_daemon_worker_threads_are_daemons() -> None:
+    worker = DaemonWorker("t")
+    name = await worker.run(lambda: threading.current_thread().name)
+    assert name == "t"
+    thread = next(t for t in threading.enumerate() if t.name == "t")
+    assert thread.daemon
+    with pytest.raises(ZeroDivisionError):
+        await worker.run(lambda: 1 / 0)
+    worker.close()
+
+
+def test_host_key_messages_say_how_to_fix() -> None:
+    target = SshTarget(name="db1", host="node1.db.jaraba.io")
+    unknown = _unknown_key_message(target, Path("/k"), "SHA256:abc")
+    assert "ssh-keyscan node1.db.jaraba.io >> /k" in unknown
+    assert "[ssh.hosts.db1]" in unknown and "SHA256:abc" in unknown
+    changed = _changed_key_message(target, Path("/k"), ["SHA256:old"], "SHA256:new")
+    assert "HOST KEY MISMATCH" in changed and "SHA256:old" in changed
+    assert "ssh-keygen -R 'node1.db.jaraba.io' -f /k" in changed
