@@ -317,4 +317,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `labctl status | head`
+        return 0
     return 2
