@@ -161,6 +161,8 @@ async def check_profile(
             ok, kind = True, ""
         except TransportError as exc:
             ok, kind, detail = False, exc.kind, str(exc)
+            if exc.endpoint:
+                detail = detail.removeprefix(f"{exc.endpoint}: ")
         except TimeoutError:
             ok, kind, detail = False, "timeout", f"no answer within {limit:g}s"
         except Exception as exc:  # a probe must never crash the check

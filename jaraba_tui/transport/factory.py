@@ -242,7 +242,10 @@ class Transports:
 
     def galera_shell(self, node: str) -> Shell | None:
         """The Shell of the host a Galera node runs on (its ``ssh``), or None if not given."""
-        cfg = self.profile.galera_node(node)
+        try:
+            cfg = self.profile.galera_node(node)
+        except KeyError as exc:
+            raise NotConfigured(str(exc)) from None
         return self.shell(cfg.ssh) if cfg.ssh else None
 
     async def aclose(self) -> None:

@@ -42,8 +42,13 @@ class HttpxClient:
         self._client: httpx.AsyncClient | None = None
         self._client_base: str | None = None
         self._closed = False
+        self._lock = asyncio.Lock()
 
     async def _get_client(self) -> tuple[httpx.AsyncClient, str]:
+        async with self._lock:  # concurrent first calls build one client, not two
+            return await self._get_client_locked()
+
+    async def _get_client_locked(self) -> tuple[httpx.AsyncClient, str]:
         if self._closed:
             raise error("client is closed", kind="other", endpoint=self.endpoint)
         base = self._base

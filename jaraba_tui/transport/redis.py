@@ -71,6 +71,7 @@ class AsyncRedisClient:
         self._client: aioredis.Redis | None = None
         self._client_addr: tuple[str, int] | None = None
         self._closed = False
+        self._lock = asyncio.Lock()
 
     async def _resolve(self) -> tuple[tuple[str, int], str | None]:
         if self._closed:
@@ -83,13 +84,14 @@ class AsyncRedisClient:
         return addr, password
 
     async def _get(self) -> aioredis.Redis:
-        addr, password = await self._resolve()
-        if self._client is not None and self._client_addr == addr:
+        async with self._lock:  # concurrent first calls build one client, not two
+            addr, password = await self._resolve()
+            if self._client is not None and self._client_addr == addr:
+                return self._client
+            await self._reset()
+            self._client = self._build(addr, password)
+            self._client_addr = addr
             return self._client
-        await self._reset()
-        self._client = self._build(addr, password)
-        self._client_addr = addr
-        return self._client
 
     def _build(self, addr: tuple[str, int], password: str | None) -> aioredis.Redis:
         return aioredis.Redis(
