@@ -2,18 +2,48 @@
 
 Kept import-light on purpose: ``jaraba-ops --help`` and ``--version`` must not import
 textual (nor any network library). Subcommands import what they need when they run.
+
+Exit codes: 0 OK; 2 bad usage or a bad profile (one clear message, no traceback);
+``check`` uses the monitoring-plugin codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from jaraba_tui import __version__
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+def _add_common(p: argparse.ArgumentParser, *, top: bool) -> None:
+    # Accepted before or after the subcommand: `jaraba-ops --profile X status` and
+    # `jaraba-ops status --profile X`.
+    default: Any = None if top else argparse.SUPPRESS
+    p.add_argument(
+        "--profile",
+        metavar="NAME|PATH",
+        default=default,
+        help="profile name (profiles/, ~/.config/jaraba-ops/profiles/) or path; default: local",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="refuse every action, whatever the profile says",
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="show tracebacks of internal errors",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,18 +51,36 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jaraba-ops",
         description=(
             "Operations console for the Jaraba HA stack: MariaDB Galera, ProxySQL, "
-            "HAProxy (blue/green), Redis + Sentinel, Prometheus/Alertmanager."
+            "HAProxy (blue/green), Redis + Sentinel, Prometheus/Alertmanager. "
+            "Without a command, opens the console."
         ),
     )
     parser.add_argument("--version", action="version", version=f"jaraba-ops {__version__}")
+    _add_common(parser, top=True)
+    parser.add_argument("--theme", help="console theme (a name from themes/)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    lab = sub.add_parser(
+    st = sub.add_parser("status", help="poll every layer once and print the state, problems first")
+    _add_common(st, top=False)
+    st.add_argument("--json", action="store_true", help="machine-readable (documented schema)")
+    st.add_argument("-v", "--verbose", action="store_true", help="details of healthy layers too")
+
+    ck = sub.add_parser("check", help="one poll; monitoring-plugin output and exit code (0/1/2/3)")
+    _add_common(ck, top=False)
+
+    pr = sub.add_parser("profile", help="profiles: `profile check [NAME]`, `profile list`")
+    _add_common(pr, top=False)
+    pr_sub = pr.add_subparsers(dest="profile_command", metavar="SUBCOMMAND", required=True)
+    pc = pr_sub.add_parser("check", help="validate a profile and try every endpoint")
+    pc.add_argument("name", nargs="?", metavar="NAME|PATH")
+    pc.add_argument("--json", action="store_true")
+    pr_sub.add_parser("list", help="the profiles jaraba-ops can find")
+
+    sub.add_parser(
         "lab",
         help="run the local lab (the whole stack on loopback); same as lab/labctl.py",
         add_help=False,
     )
-    lab.add_argument("lab_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -58,16 +106,104 @@ def _run_lab(args: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _load(args: argparse.Namespace) -> Any:
+    from jaraba_tui.profile import load_profile
+
+    return load_profile(args.profile)
+
+
+def _poll(profile: Any) -> tuple[Any, list[Any]]:
+    import asyncio
+
+    from jaraba_tui.model.health import evaluate
+    from jaraba_tui.wiring import model_thresholds, poll_once
+
+    snap = asyncio.run(poll_once(profile))
+    return snap, evaluate(snap, model_thresholds(profile))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from jaraba_tui.secrets import scrub
+    from jaraba_tui.status_view import render_status, status_json
+
+    profile = _load(args)
+    snap, findings = _poll(profile)
+    if args.json:
+        print(scrub(json.dumps(status_json(snap, findings), indent=2, default=str)))
+        return EXIT_OK
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    with console.capture() as cap:
+        render_status(console, snap, findings, verbose=args.verbose)
+    sys.stdout.write(scrub(cap.get()))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from jaraba_tui.secrets import scrub
+    from jaraba_tui.status_view import check_lines
+
+    profile = _load(args)
+    _snap, findings = _poll(profile)
+    code, lines = check_lines(findings)
+    print(scrub("\n".join(lines)))
+    return code
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    if args.profile_command == "list":
+        from jaraba_tui.profile.loader import available_profiles
+
+        for name, path in sorted(available_profiles().items()):
+            print(f"{name:<24} {path}")
+        return EXIT_OK
+    from jaraba_tui import profile_check
+
+    argv = [args.name] if args.name else ([args.profile] if args.profile else [])
+    if args.json:
+        argv.append("--json")
+    return profile_check.main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lab"]:
         return _run_lab(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
-    parser.error(f"unknown command {args.command!r}")
+    handlers = {"status": cmd_status, "check": cmd_check, "profile": cmd_profile}
+    try:
+        if args.command is None:
+            parser.print_help()
+            return EXIT_OK
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("jaraba-ops: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear message and exit code, never a traceback
+        return _report_error(exc, args, command=args.command)
+
+
+def _report_error(exc: Exception, args: argparse.Namespace, *, command: str | None) -> int:
+    from jaraba_tui.profile import ProfileError
+    from jaraba_tui.secrets import scrub
+
+    if isinstance(exc, ProfileError):
+        print(scrub(str(exc)), file=sys.stderr)
+        return EXIT_USAGE
+    if getattr(args, "debug", False) or os.environ.get("JARABA_DEBUG") == "1":
+        import traceback
+
+        print(scrub("".join(traceback.format_exception(exc))), file=sys.stderr)
+    print(
+        scrub(f"jaraba-ops: internal error: {exc.__class__.__name__}: {exc}")
+        + " (run with --debug for details)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover
