@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import fields
 
 from jaraba_tui.collectors.alerts import AlertmanagerTarget, PrometheusTarget
 from jaraba_tui.collectors.galera import GaleraNodeTarget
@@ -22,34 +21,10 @@ from jaraba_tui.model.thresholds import Thresholds
 from jaraba_tui.profile import Profile
 from jaraba_tui.transport.factory import NotConfigured, Transports
 
-# Profile [thresholds] key -> model Thresholds field, where the names differ.
-_THRESHOLD_NAMES = {
-    "galera_flow_control_paused_warn": "galera_flow_control_warn",
-    "galera_flow_control_paused_crit": "galera_flow_control_crit",
-    "redis_replication_lag_warn": "redis_lag_warn_s",
-    "redis_replication_lag_crit": "redis_lag_crit_s",
-    "redis_memory_used_percent_warn": "redis_memory_warn_pct",
-    "redis_memory_used_percent_crit": "redis_memory_crit_pct",
-    "load_per_cpu_warn": "host_load_per_cpu_warn",
-    "load_per_cpu_crit": "host_load_per_cpu_crit",
-    "memory_used_percent_warn": "host_memory_warn_pct",
-    "memory_used_percent_crit": "host_memory_crit_pct",
-}
-
 
 def model_thresholds(profile: Profile) -> Thresholds:
-    """The health rules' thresholds from the profile's ``[thresholds]`` (defaults elsewhere)."""
-    known = {f.name for f in fields(Thresholds)}
-    values: dict[str, float] = {}
-    for key, value in profile.thresholds.model_dump().items():
-        if key in ("disk_free_percent_warn", "disk_free_percent_crit"):
-            # The profile speaks of free space, the rules of space used.
-            values["disk_warn_pct" if key.endswith("warn") else "disk_crit_pct"] = 100.0 - value
-            continue
-        name = _THRESHOLD_NAMES.get(key, key)
-        if name in known:
-            values[name] = value
-    return Thresholds.from_mapping(values)
+    """The health rules' thresholds from the profile's ``[thresholds]`` (same names)."""
+    return profile.thresholds.to_health()
 
 
 def build_targets(profile: Profile, tr: Transports) -> StackTargets:

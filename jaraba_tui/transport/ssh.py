@@ -82,12 +82,22 @@ class SshPool:
     #: Wrap remote commands in coreutils ``timeout`` so a timed-out command dies remotely too.
     remote_timeout: bool = True
     accepted_keys: list[tuple[str, str]] = field(default_factory=list)
+    #: Session channels (commands, SFTP) open at once per host. OpenSSH's MaxSessions
+    #: defaults to 10 per connection; more at once fail with "open failed".
+    channel_limit: int = 6
 
     def __post_init__(self) -> None:
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._conns: dict[str, asyncssh.SSHClientConnection] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._forwards: dict[tuple[str, str, int], _Forward] = {}
         self._closed = False
+
+    def slot(self, name: str) -> asyncio.Semaphore:
+        """The semaphore bounding concurrent session channels on host ``name``."""
+        if name not in self._slots:
+            self._slots[name] = asyncio.Semaphore(self.channel_limit)
+        return self._slots[name]
 
     # -- connections --------------------------------------------------------------------------
     def target(self, name: str) -> SshTarget:
@@ -306,21 +316,24 @@ class SshShell:
             args_sent = args
         command = " ".join(shlex.quote(a) for a in args_sent)
         ep = f"{self._pool.target(self.host).label} {args[0]}"
-        conn = await self._pool.connect(self.host)
-        try:
-            proc = await conn.create_process(command, encoding="utf-8", errors="replace")
-        except (asyncssh.Error, OSError) as exc:
-            raise error(f"cannot start the command: {exc}", kind="protocol", endpoint=ep) from None
-        try:
-            stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=limit)
-        except TimeoutError:
-            _stop(proc)
-            raise error(
-                f"command did not finish within {limit:g}s", kind="timeout", endpoint=ep
-            ) from None
-        except (asyncssh.Error, OSError) as exc:
-            _stop(proc)
-            raise error(f"lost the command: {exc}", kind="protocol", endpoint=ep) from None
+        async with self._pool.slot(self.host):
+            conn = await self._pool.connect(self.host)
+            try:
+                proc = await conn.create_process(command, encoding="utf-8", errors="replace")
+            except (asyncssh.Error, OSError) as exc:
+                raise error(
+                    f"cannot start the command: {exc}", kind="protocol", endpoint=ep
+                ) from None
+            try:
+                stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=limit)
+            except TimeoutError:
+                _stop(proc)
+                raise error(
+                    f"command did not finish within {limit:g}s", kind="timeout", endpoint=ep
+                ) from None
+            except (asyncssh.Error, OSError) as exc:
+                _stop(proc)
+                raise error(f"lost the command: {exc}", kind="protocol", endpoint=ep) from None
         status = proc.exit_status
         return CommandResult(
             exit_status=status if status is not None else -1,
@@ -336,10 +349,14 @@ class SshShell:
         conn = await self._pool.connect(self.host)
         ep = f"{self._pool.target(self.host).label}:{path}"
         try:
-            async with asyncio.timeout(self._pool.command_timeout):
-                async with conn.start_sftp_client() as sftp, sftp.open(path, "rb") as handle:
-                    size = (await handle.stat()).size or 0
-                    data: Any = await handle.read(max_bytes, max(0, size - max_bytes))
+            async with (
+                self._pool.slot(self.host),
+                asyncio.timeout(self._pool.command_timeout),
+                conn.start_sftp_client() as sftp,
+                sftp.open(path, "rb") as handle,
+            ):
+                size = (await handle.stat()).size or 0
+                data: Any = await handle.read(max_bytes, max(0, size - max_bytes))
             return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
         except TimeoutError:
             raise error("reading the file timed out", kind="timeout", endpoint=ep) from None
