@@ -11,7 +11,7 @@ import asyncio
 import posixpath
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jaraba_tui.collectors.common import (
@@ -21,6 +21,7 @@ from jaraba_tui.collectors.common import (
     Serialisable,
     Stopwatch,
     guarded,
+    is_fatal,
     is_uint,
     opt_bool,
     opt_float,
@@ -354,53 +355,82 @@ async def _log(shell: Shell, path: str, lines: int, timeout: float | None) -> tu
     return parse_log_tail(res.stdout)
 
 
+@dataclass
+class _HostSide:
+    process: ProcessStatus | None = None
+    grastate: GraState | None = None
+    disk: DiskUsage | None = None
+    tail: tuple[str, ...] = ()
+    errors: list[EndpointError] = field(default_factory=list)
+
+
+async def _host_side(t: GaleraNodeTarget, sh: Shell, timeout: float | None) -> _HostSide:
+    """The node's host, one command at a time: SSH servers cap the sessions of a connection
+    (OpenSSH MaxSessions, 10 by default) and several nodes may share one host. A connection-
+    level failure (unreachable, auth, host key, timeout) skips the remaining steps."""
+    out = _HostSide()
+    host, dd, log = sh.host, t.datadir, t.error_log
+
+    def failed(err: EndpointError | None) -> bool:
+        if err is not None:
+            out.errors.append(err)
+        return is_fatal(err)
+
+    out.process, err = await guarded(
+        host, "process check", lambda: _process(sh, dd, timeout), timeout
+    )
+    if failed(err):
+        return out
+    if dd is not None:
+        datadir = dd
+        out.grastate, err = await guarded(
+            host, "grastate.dat", lambda: _grastate(sh, datadir), timeout
+        )
+        if failed(err):
+            return out
+        out.disk, err = await guarded(host, "df", lambda: _disk(sh, datadir, timeout), timeout)
+        if failed(err):
+            return out
+    if log is not None:
+        path = log
+        tail, err = await guarded(
+            host, "error log", lambda: _log(sh, path, t.log_lines, timeout), timeout
+        )
+        out.tail = tail or ()
+        failed(err)
+    return out
+
+
 async def collect_node(
     target: GaleraNodeTarget, *, clock: Clock = time.time, timeout: float | None = None
 ) -> GaleraNodeSnapshot:
+    """One node: its SQL status and, concurrently, its host side (when a shell is given)."""
     sw = Stopwatch()
     ep = target.sql.endpoint
 
     async def wsrep() -> WsrepStatus:
         return parse_wsrep_status(await target.sql.query(WSREP_QUERY))
 
-    sql_task = guarded(ep, "wsrep status", wsrep, timeout)
+    async def no_host() -> _HostSide:
+        return _HostSide()
+
     sh = target.shell
-    if sh is None:
-        ws, sql_err = await sql_task
-        return GaleraNodeSnapshot(
-            target.name, ep, None, clock(), ws, sql_err, None, None, None, (), (), sw.ms()
-        )
-    host = sh.host
-    dd, log = target.datadir, target.error_log
-
-    async def nothing() -> None:
-        return None
-
-    (ws, sql_err), (proc, e1), (gst, e2), (disk, e3), (tail, e4) = await asyncio.gather(
-        sql_task,
-        guarded(host, "process check", lambda: _process(sh, dd, timeout), timeout),
-        guarded(host, "grastate.dat", (lambda: _grastate(sh, dd)) if dd else nothing, timeout),
-        guarded(host, "df", (lambda: _disk(sh, dd, timeout)) if dd else nothing, timeout),
-        guarded(
-            host,
-            "error log",
-            (lambda: _log(sh, log, target.log_lines, timeout)) if log else nothing,
-            timeout,
-        ),
+    (ws, sql_err), side = await asyncio.gather(
+        guarded(ep, "wsrep status", wsrep, timeout),
+        _host_side(target, sh, timeout) if sh is not None else no_host(),
     )
-    errs = tuple(e for e in (e1, e2, e3, e4) if e is not None)
     return GaleraNodeSnapshot(
         name=target.name,
         endpoint=ep,
-        host=host,
+        host=sh.host if sh is not None else None,
         collected_at=clock(),
         wsrep=ws,
         sql_error=sql_err,
-        process=proc,
-        grastate=gst,
-        disk=disk,
-        error_log_tail=tail or (),
-        shell_errors=errs,
+        process=side.process,
+        grastate=side.grastate,
+        disk=side.disk,
+        error_log_tail=side.tail,
+        shell_errors=tuple(side.errors),
         elapsed_ms=sw.ms(),
     )
 

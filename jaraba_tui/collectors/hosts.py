@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from jaraba_tui.collectors.common import (
     Clock,
@@ -13,9 +14,12 @@ from jaraba_tui.collectors.common import (
     Serialisable,
     Stopwatch,
     guarded,
+    is_fatal,
     is_uint,
 )
 from jaraba_tui.transport.base import CommandResult, Shell, TransportError
+
+T = TypeVar("T")
 
 #: Filesystem types that never fill up in a way an on-call engineer acts on.
 PSEUDO_FS = ("tmpfs", "devtmpfs", "squashfs", "overlay", "efivarfs")
@@ -201,13 +205,21 @@ async def collect(
     async def cpus() -> int | None:
         return parse_nproc(await run(["getconf", "_NPROCESSORS_ONLN"]))
 
-    (ld, e1), (mm, e2), (dk, e3), (nc, e4) = await asyncio.gather(
-        guarded(ep, "load", load, timeout),
-        guarded(ep, "memory", mem, timeout),
-        guarded(ep, "disk", disks, timeout),
-        guarded(ep, "cpus", cpus, timeout),
-    )
-    errors = tuple(e for e in (e1, e2, e3, e4) if e is not None)
+    # One command at a time (SSH MaxSessions); stop at a connection-level failure.
+    errors: list[EndpointError] = []
+
+    async def step(name: str, make: Callable[[], Awaitable[T]]) -> T | None:
+        if any(is_fatal(e) for e in errors):
+            return None
+        value, err = await guarded(ep, name, make, timeout)
+        if err is not None:
+            errors.append(err)
+        return value
+
+    ld = await step("load", load)
+    mm = await step("memory", mem)
+    dk = await step("disk", disks)
+    nc = await step("cpus", cpus)
     return HostSnapshot(
         name=target.name,
         host=ep,
@@ -216,6 +228,6 @@ async def collect(
         cpus=nc,
         memory=mm,
         disks=dk or (),
-        errors=errors,
+        errors=tuple(errors),
         elapsed_ms=sw.ms(),
     )

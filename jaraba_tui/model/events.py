@@ -81,6 +81,10 @@ def diff(prev: StackSnapshot | None, cur: StackSnapshot) -> list[Event]:
 def _endpoint_errors(s: StackSnapshot) -> dict[tuple[str, str], str | None]:
     """(component, target) -> why it failed, or None when it answered."""
     eps: dict[tuple[str, str], str | None] = {}
+    # The layer itself: present = answered; a LayerFailure (below) = its collector failed.
+    for layer in ("galera", "proxysql", "haproxy", "redis", "alerts"):
+        if getattr(s, layer) is not None:
+            eps[(layer, layer)] = None
     if s.galera is not None:
         for n in s.galera.nodes:
             eps[("galera", n.name)] = why(n.sql_error) if n.sql_error and not n.wsrep else None

@@ -95,9 +95,7 @@ class LabSql:
 class LabRedis:
     """redis.asyncio with response callbacks cleared: replies arrive as the server sent them."""
 
-    def __init__(
-        self, host: str, port: int, password: str | None, *, timeout: float = 3.0
-    ) -> None:
+    def __init__(self, host: str, port: int, password: str | None, *, timeout: float = 3.0) -> None:
         self.endpoint = f"{host}:{port}"
         self._r = aredis.Redis(
             host=host,
@@ -113,7 +111,9 @@ class LabRedis:
         try:
             return await self._r.execute_command(*args)
         except redis_exc.AuthenticationError:
-            raise TransportError("authentication failed", kind="auth", endpoint=self.endpoint)
+            raise TransportError(
+                "authentication failed", kind="auth", endpoint=self.endpoint
+            ) from None
         except redis_exc.TimeoutError:
             raise TransportError("timed out", kind="timeout", endpoint=self.endpoint) from None
         except redis_exc.ConnectionError:
@@ -241,10 +241,17 @@ class LocalShell:
         return CommandResult(proc.returncode or 0, out.decode(errors="replace"), err.decode())
 
     async def read_file(self, path: str, *, max_bytes: int = 1_000_000) -> str:
+        return await asyncio.to_thread(self._read, path, max_bytes)
+
+    def _read(self, path: str, max_bytes: int) -> str:
         try:
             with open(path, "rb") as fh:
                 return fh.read(max_bytes).decode(errors="replace")
         except FileNotFoundError:
-            raise TransportError(f"{path}: no such file", kind="other", endpoint=self.host)
+            raise TransportError(
+                f"{path}: no such file", kind="other", endpoint=self.host
+            ) from None
         except OSError as exc:
-            raise TransportError(f"{path}: {exc.strerror}", kind="other", endpoint=self.host)
+            raise TransportError(
+                f"{path}: {exc.strerror}", kind="other", endpoint=self.host
+            ) from None

@@ -40,17 +40,16 @@ def _state_severity(state: str) -> Severity | None:
 
 
 def _absent_reason(n: GaleraNodeSnapshot) -> str:
-    """Why a node is not in the Primary component, in a few words."""
+    """Why a node is not in the Primary component: "node3 not in the cluster: ..." ."""
     if n.wsrep is None:
+        err = why(n.sql_error) if n.sql_error else "no answer"
         if n.process is not None and n.process.running is False:
-            base = "mariadbd not running"
-        else:
-            base = why(n.sql_error) if n.sql_error else "no answer"
-        return base
+            return f"{n.name} not in the cluster: mariadbd not running ({err})"
+        return f"{n.name} not in the cluster: {err}"
     ws = n.wsrep
     if ws.cluster_status != "Primary":
-        return f"in a {ws.cluster_status or 'unknown'} component"
-    return f"state {ws.local_state_comment or 'unknown'}"
+        return f"{n.name} in a {ws.cluster_status or 'unknown'} component"
+    return f"{n.name} {ws.local_state_comment or 'in an unknown state'}"
 
 
 def _flow_fraction(
@@ -83,7 +82,7 @@ def galera_findings(
     else:
         size = snap.primary_size
         absent = [n for n in snap.nodes if n.wsrep is None or not n.wsrep.in_primary]
-        missing = "; ".join(f"{n.name} {_absent_reason(n)}" for n in absent)
+        missing = "; ".join(_absent_reason(n) for n in absent)
         if size is None:
             out.append(
                 Finding(
@@ -155,7 +154,7 @@ def galera_findings(
 
 
 def _all_down(snap: GaleraSnapshot) -> Finding:
-    reasons = "; ".join(f"{n.name} {_absent_reason(n)}" for n in snap.nodes)
+    reasons = "; ".join(_absent_reason(n) for n in snap.nodes)
     states = [(n.name, n.grastate) for n in snap.nodes if n.grastate is not None]
     advice = ""
     safe = [name for name, g in states if g is not None and g.safe_to_bootstrap]
