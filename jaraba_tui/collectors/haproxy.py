@@ -1,7 +1,7 @@
 """HAProxy: ``show info``, ``show stat`` and the blue/green routing map, over the runtime API.
 
 ``show stat`` is read as CSV by header names, so columns added by newer HAProxy versions are
-ignored and reordering is harmless. The stats page's CSV over HTTP (``/stats;csv``) is the
+ignored and reordering is harmless. The stats page's CSV over HTTP (``<stats page>;csv``) is the
 same format and serves as a fallback when the runtime API cannot be reached.
 """
 
@@ -110,8 +110,10 @@ class HAProxyTarget:
     name: str
     runtime: HAProxyRuntime | None
     map_path: str | None = None
+    #: The stats page (``http://lb:8404/stats``); ``stats_path`` is appended to it, as the
+    #: HttpClient contract says (``";csv"`` after ``.../stats``).
     stats_http: HttpClient | None = None
-    stats_path: str = "/stats;csv"
+    stats_path: str = ";csv"
     live_key: str = "live"
     backend_template: str = "bk_app_{colour}"
 

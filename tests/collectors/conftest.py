@@ -75,7 +75,7 @@ def adapters_io() -> LabIO:
         datadir, log = _node_paths(i)
         sql = LabSql("127.0.0.1", 3306 + i, "root", ROOT_PW, timeout=3.0)
         nodes.append(galera.GaleraNodeTarget(f"node{i}", sql, shell, datadir, log))
-    stats = LabHttp("http://127.0.0.1:8404", auth=("admin", "admin_dev"))
+    stats = LabHttp("http://127.0.0.1:8404/stats", auth=("admin", "admin_dev"))
     sentinel_clients = [LabRedis("127.0.0.1", p, None) for p in (26379, 26380, 26381)]
     prom = LabHttp("http://127.0.0.1:9090")
     io = LabIO(
@@ -89,7 +89,6 @@ def adapters_io() -> LabIO:
             LabHAProxy(str(LAB_DIR / "haproxy" / "admin.sock")),
             str(LAB_DIR / "haproxy" / "maps" / "bluegreen.map"),
             stats,
-            "/stats;csv",
         ),
         redis=[
             redis.RedisTarget(f"redis{n}", LabRedis("127.0.0.1", p, REDIS_PW))
@@ -137,7 +136,7 @@ def production_io() -> LabIO:
             galera=nodes,
             proxysql=proxysql.ProxySQLTarget("proxysql", t.proxysql()),
             haproxy=haproxy.HAProxyTarget(
-                "haproxy", t.haproxy_runtime(), str(profile.haproxy.map_file), stats, ";csv"
+                "haproxy", t.haproxy_runtime(), str(profile.haproxy.map_file), stats
             ),
             redis=[
                 redis.RedisTarget(i.name, t.redis(i.name), f"{i.host}:{i.port}")

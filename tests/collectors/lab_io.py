@@ -109,7 +109,7 @@ class LabRedis:
 
     async def command(self, *args: str) -> Any:
         try:
-            return await self._r.execute_command(*args)
+            return await self._r.execute_command(*args)  # type: ignore[no-untyped-call]
         except redis_exc.AuthenticationError:
             raise TransportError(
                 "authentication failed", kind="auth", endpoint=self.endpoint
@@ -131,7 +131,7 @@ class LabRedis:
                 if msg.get("type") == "message":
                     yield str(msg["channel"]), str(msg["data"])
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self._r.aclose()
@@ -142,11 +142,15 @@ class LabHttp:
         self, base_url: str, *, auth: tuple[str, str] | None = None, timeout: float = 3.0
     ) -> None:
         self.endpoint = base_url
-        self._c = httpx.AsyncClient(base_url=base_url, auth=auth, timeout=timeout)
+        self._base = base_url.rstrip("/")
+        self._c = httpx.AsyncClient(auth=auth, timeout=timeout)
 
     async def _req(self, method: str, path: str, **kw: Any) -> HttpResponse:
         try:
-            r = await self._c.request(method, path, **kw)
+            # As the production HttpClient: the path is appended to the base as written
+            # ("/api/v1/alerts", or ";csv" after ".../stats").
+            url = self._base + path if not path or path[0] in "/;?#" else f"{self._base}/{path}"
+            r = await self._c.request(method, url, **kw)
         except httpx.TimeoutException:
             raise TransportError("timed out", kind="timeout", endpoint=self.endpoint) from None
         except httpx.ConnectError:

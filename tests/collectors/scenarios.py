@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from jaraba_tui.collectors import galera, proxysql, redis
 from jaraba_tui.collectors.sentinel import SentinelTarget
 from tests.collectors.captured import load, text
 from tests.collectors.fakes import FakeRedis, FakeRuntime, FakeShell, FakeSql, refused
+
+EMPTY: Mapping[str, object] = {}
 
 CLOCK = lambda: 1_000.0  # noqa: E731
 
@@ -36,7 +40,7 @@ def galera_node(
     )
 
 
-def proxysql_sql(scenario: str = "proxysql", **over: object) -> FakeSql:
+def proxysql_sql(scenario: str = "proxysql", over: Mapping[str, object] = EMPTY) -> FakeSql:
     script: dict[str, object] = {
         proxysql.Q_VERSION_COMMENT: load(scenario, "proxysql_version_comment.json"),
         proxysql.Q_ADMIN_VERSION: load(scenario, "proxysql_admin_version.json"),
@@ -52,7 +56,7 @@ def proxysql_sql(scenario: str = "proxysql", **over: object) -> FakeSql:
     return FakeSql("127.0.0.1:6032", script)
 
 
-def runtime(scenario: str = "healthy", **over: object) -> FakeRuntime:
+def runtime(scenario: str = "healthy", over: Mapping[str, object] = EMPTY) -> FakeRuntime:
     script: dict[str, object] = {
         "show info": text("healthy", "haproxy_show_info.txt"),
         "show stat": text(scenario, "haproxy_show_stat.csv"),
@@ -71,7 +75,7 @@ def redis_fake(port: int, scenario: str) -> FakeRedis:
     return FakeRedis(f"127.0.0.1:{port}", {"INFO": info})
 
 
-def sentinel_fake(port: int, scenario: str, **over: object) -> FakeRedis:
+def sentinel_fake(port: int, scenario: str, over: Mapping[str, object] = EMPTY) -> FakeRedis:
     m = "jaraba-master"
     script: dict[str, object] = {
         "SENTINEL MASTERS": load(scenario, f"sentinel_{port}_masters.json"),
@@ -86,11 +90,13 @@ def sentinel_fake(port: int, scenario: str, **over: object) -> FakeRedis:
     return FakeRedis(f"127.0.0.1:{port}", script)
 
 
-async def collect_redis(scenario: str, **sentinel_over: object) -> redis.RedisSnapshot:
+async def collect_redis(
+    scenario: str, sentinel_over: Mapping[str, object] = EMPTY
+) -> redis.RedisSnapshot:
     return await redis.collect(
         [redis.RedisTarget(f"r{p}", redis_fake(p, scenario)) for p in (6379, 6380, 6381)],
         [
-            SentinelTarget(f"s{p}", sentinel_fake(p, scenario, **sentinel_over))
+            SentinelTarget(f"s{p}", sentinel_fake(p, scenario, sentinel_over))
             for p in (26379, 26380, 26381)
         ],
         "jaraba-master",

@@ -82,7 +82,7 @@ async def test_proxysql_reads_everything() -> None:
 
 async def test_proxysql_missing_table_costs_only_that_table() -> None:
     err = TransportError("no such table: stats_mysql_query_digest", kind="protocol")
-    sql = proxysql_sql(**{proxysql.Q_DIGEST.format(limit=10): err})
+    sql = proxysql_sql(over={proxysql.Q_DIGEST.format(limit=10): err})
     snap = await proxysql.collect(proxysql.ProxySQLTarget("p", sql), clock=CLOCK)
     assert [e.step for e in snap.errors] == ["stats_mysql_query_digest"]
     assert snap.servers and snap.reachable
@@ -106,7 +106,7 @@ async def test_haproxy_runtime() -> None:
 
 async def test_haproxy_falls_back_to_http_when_the_runtime_api_is_down() -> None:
     rt = FakeRuntime("/tmp/admin.sock", {"*": refused()})
-    http = FakeHttp("http://lb:8404", {"/stats;csv": text("healthy", "haproxy_stats_http.csv")})
+    http = FakeHttp("http://lb:8404", {";csv": text("healthy", "haproxy_stats_http.csv")})
     snap = await haproxy.collect(haproxy.HAProxyTarget("lb", rt, "/m", http), clock=CLOCK)
     assert rt.calls == ["show info"]  # no point asking a refused socket again
     assert snap.stat_source == "http" and len(snap.servers) == 6
@@ -116,7 +116,7 @@ async def test_haproxy_falls_back_to_http_when_the_runtime_api_is_down() -> None
 async def test_haproxy_truncated_stat_and_unknown_command() -> None:
     full = text("healthy", "haproxy_show_stat.csv")
     rt = runtime(
-        **{"show stat": full[: len(full) - 200], "show map /m": "Unknown map identifier.\n"}
+        over={"show stat": full[: len(full) - 200], "show map /m": "Unknown map identifier.\n"}
     )
     snap = await haproxy.collect(haproxy.HAProxyTarget("lb", rt, "/m"), clock=CLOCK)
     kinds = {e.step: e.kind for e in snap.errors}
@@ -144,7 +144,7 @@ async def test_redis_noquorum_is_a_result_not_a_failure() -> None:
     err = TransportError(
         "NOQUORUM 1 usable Sentinels. Not enough available Sentinels", kind="protocol"
     )
-    snap = await collect_redis("healthy", **{"SENTINEL CKQUORUM jaraba-master": err})
+    snap = await collect_redis("healthy", {"SENTINEL CKQUORUM jaraba-master": err})
     assert all(s.quorum is not None and s.quorum.ok is False for s in snap.sentinels)
     assert all(s.errors == () for s in snap.sentinels)
 
@@ -155,7 +155,7 @@ async def test_redis_replicas_command_falls_back_to_slaves() -> None:
         "SENTINEL REPLICAS jaraba-master": old,
         "SENTINEL SLAVES jaraba-master": load("healthy", "sentinel_26379_replicas.json"),
     }
-    snap = await collect_redis("healthy", **over)
+    snap = await collect_redis("healthy", over)
     assert all(len(s.replicas) == 2 and s.errors == () for s in snap.sentinels)
 
 

@@ -229,3 +229,17 @@ def test_coercions(v: Any) -> None:
     opt_float(v)
     opt_bool(v)
     parse_timestamp(v)
+
+
+def test_unicode_digits_are_parse_errors_not_crashes() -> None:
+    """Found by this file's fuzzing: '²'.isdigit() is True but int('²') raises."""
+    for fn, arg in (
+        (
+            hosts.parse_df,
+            "Filesystem 1024-blocks Used Available Capacity Mounted on\n/d ² 1 1 1% /\n",
+        ),
+        (hosts.parse_meminfo, "MemTotal: ² kB\n"),
+        (galera.parse_pgrep, "12\n²\n"),
+    ):
+        survives(lambda fn=fn, arg=arg: fn(arg))  # type: ignore[misc]
+    assert hosts.parse_nproc("²") is None

@@ -68,7 +68,7 @@ def test_node_stopped_moves_it_to_the_offline_hostgroup() -> None:
 
 
 def test_errors_outside_the_window_are_not_recent() -> None:
-    rows = [
+    rows: list[dict[str, str | None]] = [
         {"hostname": "h", "port": "1", "time_start_us": "1000000000", "ping_error": "old"},
         {
             "hostname": "h",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from jaraba_tui.collectors.common import EndpointError
-from jaraba_tui.model.events import EventKind, diff
+from jaraba_tui.model.events import Event, EventKind, diff
 from jaraba_tui.model.findings import Severity
 from jaraba_tui.model.history import History, series_of
 from jaraba_tui.model.snapshot import LayerFailure, StackSnapshot
@@ -19,8 +20,8 @@ from tests.model.snapshots import (
 )
 
 
-def kinds(events: list[object]) -> list[tuple[str, str]]:
-    return [(e.kind.value, e.target) for e in events]  # type: ignore[attr-defined]
+def kinds(events: Sequence[Event]) -> list[tuple[str, str]]:
+    return [(e.kind.value, e.target) for e in events]
 
 
 async def test_no_events_on_first_poll_or_without_change() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from jaraba_tui.collectors.common import EndpointError
+from jaraba_tui.collectors.haproxy import HAProxySnapshot
 from jaraba_tui.collectors.hosts import DiskUsage, LoadAvg, MemInfo
+from jaraba_tui.collectors.redis import RedisInfo, RedisInstanceSnapshot, RedisSnapshot
 from jaraba_tui.collectors.sentinel import QuorumCheck
 from jaraba_tui.model.findings import Finding, Severity
 from jaraba_tui.model.health.alerts import alert_findings
@@ -104,7 +106,7 @@ async def test_haproxy_server_down_is_warn_and_names_the_server() -> None:
 async def test_haproxy_live_backend_empty_is_crit_standby_empty_is_warn() -> None:
     snap = await haproxy_snap()
 
-    def all_down(backend: str) -> object:
+    def all_down(backend: str) -> HAProxySnapshot:
         return replace(
             snap,
             servers=tuple(
@@ -112,9 +114,9 @@ async def test_haproxy_live_backend_empty_is_crit_standby_empty_is_warn() -> Non
             ),
         )
 
-    live = codes(haproxy_findings(all_down("bk_app_blue"), TH))  # type: ignore[arg-type]
+    live = codes(haproxy_findings(all_down("bk_app_blue"), TH))
     assert live["haproxy.backend_down"] is Severity.CRIT
-    standby = haproxy_findings(all_down("bk_app_green"), TH)  # type: ignore[arg-type]
+    standby = haproxy_findings(all_down("bk_app_green"), TH)
     b = next(x for x in standby if x.code == "haproxy.backend_down")
     assert b.severity is Severity.WARN and "standby" in b.message
 
@@ -232,25 +234,25 @@ async def test_redis_replica_link_lag_memory_persistence() -> None:
         and replica.info is not None
     )
 
-    def swap(inst: object, info: object) -> object:
+    def swap(inst: RedisInstanceSnapshot, info: RedisInfo) -> RedisSnapshot:
         return replace(
             snap, instances=tuple(replace(i, info=info) if i is inst else i for i in snap.instances)
         )
 
     link = swap(replica, replace(replica.info, master_link_status="down"))
-    assert codes(redis_findings(link, TH))["redis.link"] is Severity.WARN  # type: ignore[arg-type]
+    assert codes(redis_findings(link, TH))["redis.link"] is Severity.WARN
     lagging = replace(
         master.info, replicas=tuple(replace(r, lag_s=45) for r in master.info.replicas)
     )
-    assert codes(redis_findings(swap(master, lagging), TH))["redis.lag"] is Severity.CRIT  # type: ignore[arg-type]
+    assert codes(redis_findings(swap(master, lagging), TH))["redis.lag"] is Severity.CRIT
     full = replace(master.info, used_memory=int((master.info.maxmemory or 0) * 0.9))
-    assert codes(redis_findings(swap(master, full), TH))["redis.memory"] is Severity.WARN  # type: ignore[arg-type]
+    assert codes(redis_findings(swap(master, full), TH))["redis.memory"] is Severity.WARN
     bgsave = replace(master.info, rdb_last_bgsave_status="err")
-    assert codes(redis_findings(swap(master, bgsave), TH))["redis.rdb"] is Severity.CRIT  # type: ignore[arg-type]
+    assert codes(redis_findings(swap(master, bgsave), TH))["redis.rdb"] is Severity.CRIT
     aof = replace(master.info, aof_last_write_status="err")
-    assert codes(redis_findings(swap(master, aof), TH))["redis.aof"] is Severity.CRIT  # type: ignore[arg-type]
+    assert codes(redis_findings(swap(master, aof), TH))["redis.aof"] is Severity.CRIT
     role = replace(master.info, role="slave")
-    assert codes(redis_findings(swap(master, role), TH))["redis.master_role"] is Severity.CRIT  # type: ignore[arg-type]
+    assert codes(redis_findings(swap(master, role), TH))["redis.master_role"] is Severity.CRIT
 
 
 async def test_redis_sentinel_unreachable() -> None:
