@@ -41,6 +41,8 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Percent = Annotated[float, Field(ge=0, le=100)]
+#: A MariaDB account host pattern: '%', '10.0.0.%', 'app1.jaraba.io'.
+GrantHost = Annotated[str, Field(pattern=r"^[A-Za-z0-9.%_:-]{1,255}$")]
 
 
 class _Model(BaseModel):
@@ -248,6 +250,51 @@ class Thresholds(_Model):
         return HealthThresholds.from_mapping(self.model_dump())
 
 
+# -- verify: the deployment checklist ---------------------------------------------------------
+class ChecklistTls(_Model):
+    """``[checklist.tls]``: the certificate HAProxy serves, read on the host ``ssh``
+    (default: ``[haproxy] ssh``) and parsed locally."""
+
+    path: RemotePath = "/etc/haproxy/certs/jaraba.pem"
+    ssh: Name | None = None
+    hostnames: list[Host] = Field(default_factory=lambda: ["jaraba.io"])
+    min_days: NonNegativeInt = 21
+
+
+class ChecklistClosedPorts(_Model):
+    """``[[checklist.closed_ports]]``: ports of ``host`` the firewall must close to the
+    bastion (the seed: Galera 3306/4444/4567/4568, Redis 6379 and Sentinel 26379)."""
+
+    host: Host
+    ports: list[Port] = Field(min_length=1)
+
+
+class ChecklistBlueGreen(_Model):
+    """``[checklist.bluegreen]``: the smoke request sent to every idle-colour server,
+    through an SSH tunnel ``via`` a host that reaches them (default: ``[haproxy] ssh``)."""
+
+    smoke_path: RemotePath = "/health"
+    smoke_host: Host = "jaraba.io"
+    via: Name | None = None
+
+
+class Checklist(_Model):
+    """``[checklist]``: settings of ``jaraba-ops verify`` (the seed's deployment checklist).
+    ``skip`` maps an item id to the reason it does not apply to this stack (shown)."""
+
+    dns_names: list[Host] | None = None
+    closed_ports: list[ChecklistClosedPorts] = Field(default_factory=list)
+    monitor_user: User = "monitor"
+    replication_user: User = "repl"
+    grant_host: GrantHost = "%"
+    ram_target_percent: Percent = 70.0
+    ram_tolerance_percent: Percent = 10.0
+    grafana_dashboard_uid: Name | None = None
+    tls: ChecklistTls = Field(default_factory=ChecklistTls)
+    bluegreen: ChecklistBlueGreen = Field(default_factory=ChecklistBlueGreen)
+    skip: dict[Name, Description] = Field(default_factory=dict)
+
+
 # -- the profile -----------------------------------------------------------------------------
 class Profile(_Model):
     """One stack. Load with :func:`jaraba_tui.profile.load_profile`."""
@@ -268,6 +315,7 @@ class Profile(_Model):
     alertmanager: HttpService | None = None
     poll: PollConfig = Field(default_factory=PollConfig)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    checklist: Checklist = Field(default_factory=Checklist)
 
     _source: Path | None = PrivateAttr(default=None)
 
