@@ -1,5 +1,5 @@
-"""JSON Schema (draft 2020-12) of the snapshot and of the ``status --json`` document, derived
-from the dataclasses themselves so it cannot drift from what ``to_dict()`` writes."""
+"""JSON Schema (draft 2020-12) of the snapshot, findings and events, derived from the
+dataclasses themselves so it cannot drift from what ``to_dict()`` writes."""
 
 from __future__ import annotations
 
@@ -48,38 +48,29 @@ def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     raise TypeError(f"no JSON schema for {tp!r}")
 
 
+def schema_of(root: type) -> dict[str, Any]:
+    """JSON Schema of one dataclass as ``to_dict()`` writes it, with ``$defs`` for the rest."""
+    defs: dict[str, Any] = {}
+    ref = _schema(root, defs)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"jaraba-ops {root.__name__} (schema_version {SCHEMA_VERSION})",
+        **ref,
+        "$defs": defs,
+    }
+
+
 def snapshot_schema() -> dict[str, Any]:
-    defs: dict[str, Any] = {}
-    root = _schema(StackSnapshot, defs)
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"jaraba-ops StackSnapshot v{SCHEMA_VERSION}",
-        **root,
-        "$defs": defs,
-    }
+    """The ``snapshot`` of ``status --json`` and of recordings."""
+    return schema_of(StackSnapshot)
 
 
-def status_schema() -> dict[str, Any]:
-    """The document of :func:`jaraba_tui.model.report.status_document`."""
-    defs: dict[str, Any] = {}
-    snapshot = _schema(StackSnapshot, defs)
-    finding = _schema(Finding, defs)
-    event = _schema(Event, defs)
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"jaraba-ops status --json v{SCHEMA_VERSION}",
-        "type": "object",
-        "properties": {
-            "schema_version": {"const": SCHEMA_VERSION},
-            "overall": {"type": "string", "enum": ["OK", "UNKNOWN", "WARN", "CRIT"]},
-            "exit_code": {"type": "integer", "enum": [0, 1, 2, 3]},
-            "findings": {"type": "array", "items": finding},
-            "events": {"type": "array", "items": event},
-            "snapshot": snapshot,
-        },
-        "required": ["schema_version", "overall", "exit_code", "findings", "events", "snapshot"],
-        "$defs": defs,
-    }
+def finding_schema() -> dict[str, Any]:
+    return schema_of(Finding)
+
+
+def event_schema() -> dict[str, Any]:
+    return schema_of(Event)
 
 
 def json_type(tp: Any) -> str:
@@ -101,7 +92,7 @@ def json_type(tp: Any) -> str:
 
 
 def documented_types() -> list[type]:
-    """Every dataclass that appears in the status document, in first-seen order."""
+    """Every dataclass reachable from StackSnapshot, Finding and Event, first-seen order."""
     seen: list[type] = []
 
     def walk(tp: Any) -> None:

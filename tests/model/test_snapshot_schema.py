@@ -14,8 +14,13 @@ import pytest
 
 from jaraba_tui.model.events import diff
 from jaraba_tui.model.health import evaluate
-from jaraba_tui.model.report import status_document
-from jaraba_tui.model.schema import documented_types, json_type, snapshot_schema, status_schema
+from jaraba_tui.model.schema import (
+    documented_types,
+    event_schema,
+    finding_schema,
+    json_type,
+    snapshot_schema,
+)
 from jaraba_tui.model.snapshot import SCHEMA_VERSION, SchemaVersionError, StackSnapshot
 from tests.model.snapshots import galera_snap, healthy_stack, redis_snap
 
@@ -83,14 +88,29 @@ async def test_generated_json_schema_accepts_real_documents() -> None:
         galera=await galera_snap("galera_stopped"),
         redis=await redis_snap("old_master_back"),
     )
-    doc = json.loads(json.dumps(status_document(cur, evaluate(cur), diff(prev, cur))))
-    assert doc["overall"] == "CRIT" and doc["exit_code"] == 2
-    assert doc["findings"][0]["severity"] == "CRIT"
-    _validate(doc, status_schema())
+    findings = [f.to_dict() for f in evaluate(cur)]
+    events = [e.to_dict() for e in diff(prev, cur)]
+    assert findings[0]["severity"] == "CRIT" and events
+    doc = json.loads(json.dumps({"f": findings, "e": events, "s": cur.to_dict()}))
+    _validate(doc["s"], snapshot_schema())
     _validate(prev.to_dict(), snapshot_schema())
+    for f in doc["f"]:
+        _validate(f, finding_schema())
+    for e in doc["e"]:
+        _validate(e, event_schema())
+
+
+def test_json_schema_rejects_a_wrong_document() -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema not installed")
+    bad = StackSnapshot(collected_at=1.0).to_dict()
+    bad["hosts"] = "not a list"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, snapshot_schema())
 
 
 def test_json_schema_is_serialisable_and_names_every_type() -> None:
-    schema = status_schema()
-    json.dumps(schema)
-    assert {c.__name__ for c in documented_types()} <= set(schema["$defs"])
+    defs: set[str] = set()
+    for schema in (snapshot_schema(), finding_schema(), event_schema()):
+        json.dumps(schema)
+        defs |= set(schema["$defs"])
+    assert {c.__name__ for c in documented_types()} <= defs
