@@ -56,7 +56,7 @@ def haproxy_findings(
         label = f"{role} backend {b.proxy}".strip()
         if (servers and not up) or b.state == "DOWN":
             sev = Severity.CRIT if role in ("live", "") else Severity.WARN
-            what = "takes no traffic" if role == "live" else "could not take traffic"
+            what = "could not take traffic" if role == "standby" else "takes no traffic"
             add(sev, b.proxy, f"{label} has no UP server — it {what}", "haproxy.backend_down")
         for s in servers:
             st = _SERVER_STATE.get(s.state)
