@@ -26,7 +26,7 @@ def register(cls: type[Action]) -> type[Action]:
 
 
 #: The modules that define actions; each registers its actions on import.
-ACTION_MODULES = ("alerts",)
+ACTION_MODULES = ("alerts", "bluegreen", "haproxy", "sentinel")
 
 
 def _load() -> None:
