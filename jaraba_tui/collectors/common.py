@@ -294,3 +294,28 @@ def _build(tp: Any, data: Any) -> Any:
             raise TypeError(f"expected null, got {data!r}")
         return None
     raise TypeError(f"cannot rebuild {tp!r}")
+
+
+def split_probe(output: str) -> dict[str, tuple[str, int]]:
+    """A host probe's output -> {section: (text, exit status)}.
+
+    Probes print ``@@name`` before a section and ``@@rc N`` after it (N = exit status)."""
+    sections: dict[str, tuple[str, int]] = {}
+    name: str | None = None
+    lines: list[str] = []
+
+    def close(rc: int) -> None:
+        if name is not None:
+            sections[name] = ("\n".join(lines), rc)
+
+    for line in output.splitlines():
+        if line.startswith("@@rc "):
+            close(int(line[5:]) if is_uint(line[5:]) else -1)
+            name, lines = None, []
+        elif line.startswith("@@") and line[2:].isidentifier():
+            close(0)
+            name, lines = line[2:], []
+        elif name is not None:
+            lines.append(line)
+    close(0)
+    return sections

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import posixpath
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from jaraba_tui.collectors.common import (
     Clock,
@@ -21,11 +21,11 @@ from jaraba_tui.collectors.common import (
     Serialisable,
     Stopwatch,
     guarded,
-    is_fatal,
     is_uint,
     opt_bool,
     opt_float,
     opt_int,
+    split_probe,
     text,
 )
 from jaraba_tui.collectors.hosts import DiskUsage, parse_df
@@ -318,41 +318,10 @@ def parse_log_tail(output: str, limit: int = 500) -> tuple[str, ...]:
     return tuple(line[:limit] for line in output.splitlines() if line.strip())
 
 
+T = TypeVar("T")
+
+
 # -- I/O -------------------------------------------------------------------------------------
-
-
-async def _process(shell: Shell, datadir: str | None, timeout: float | None) -> ProcessStatus:
-    res = await shell.run(["pgrep", "-x", "mariadbd|mysqld"], timeout=timeout)
-    if res.exit_status == 1 and not res.stdout.strip():
-        return decide_process((), {}, datadir)
-    if res.exit_status != 0:
-        raise TransportError(f"pgrep failed: {res.stderr.strip()[:120]}", kind="other")
-    pids = parse_pgrep(res.stdout)
-    cwds: dict[int, str | None] = {}
-    if datadir is not None:
-        for pid in pids:
-            r = await shell.run(["readlink", f"/proc/{pid}/cwd"], timeout=timeout)
-            cwds[pid] = r.stdout.strip() if r.exit_status == 0 else None
-    return decide_process(pids, cwds, datadir)
-
-
-async def _grastate(shell: Shell, datadir: str) -> GraState:
-    return parse_grastate(await shell.read_file(posixpath.join(datadir, "grastate.dat")))
-
-
-async def _disk(shell: Shell, datadir: str, timeout: float | None) -> DiskUsage | None:
-    res = await shell.run(["df", "-P", "-k", "--", datadir], timeout=timeout)
-    if res.exit_status != 0:
-        raise TransportError(f"df failed: {res.stderr.strip()[:120]}", kind="other")
-    disks = parse_df(res.stdout)
-    return disks[0] if disks else None
-
-
-async def _log(shell: Shell, path: str, lines: int, timeout: float | None) -> tuple[str, ...]:
-    res = await shell.run(["tail", "-n", str(lines), "--", path], timeout=timeout)
-    if res.exit_status != 0:
-        raise TransportError(f"tail failed: {res.stderr.strip()[:120]}", kind="other")
-    return parse_log_tail(res.stdout)
 
 
 @dataclass
@@ -364,40 +333,78 @@ class _HostSide:
     errors: list[EndpointError] = field(default_factory=list)
 
 
+#: One remote command for the whole host side of a node (process, grastate.dat, disk, log
+#: tail): one SSH session instead of five, which matters with OpenSSH's MaxSessions and on a
+#: loaded host. The script is a constant; profile values reach it only as quoted positional
+#: parameters ($1 datadir, $2 error log, $3 lines), never spliced into its text.
+HOST_PROBE = r"""
+dd=$1 log=$2 n=$3
+echo '@@process'
+for p in $(pgrep -x 'mariadbd|mysqld'); do
+  printf '%s %s\n' "$p" "$(readlink "/proc/$p/cwd" 2>/dev/null)"
+done
+if [ -n "$dd" ]; then
+  echo '@@grastate'; cat -- "$dd/grastate.dat" 2>&1; echo "@@rc $?"
+  echo '@@df'; df -P -k -- "$dd" 2>&1; echo "@@rc $?"
+fi
+if [ -n "$log" ]; then
+  echo '@@log'; tail -n "$n" -- "$log" 2>&1; echo "@@rc $?"
+fi
+"""
+
+
+def parse_probe_process(text: str, datadir: str | None) -> ProcessStatus:
+    pids: list[int] = []
+    cwds: dict[int, str | None] = {}
+    for line in text.splitlines():
+        pid, _, cwd = line.strip().partition(" ")
+        if not is_uint(pid):
+            raise GaleraParseError(f"process probe: not a PID: {pid[:20]!r}")
+        pids.append(int(pid))
+        cwds[int(pid)] = cwd.strip() or None
+    return decide_process(tuple(pids), cwds, datadir)
+
+
 async def _host_side(t: GaleraNodeTarget, sh: Shell, timeout: float | None) -> _HostSide:
-    """The node's host, one command at a time: SSH servers cap the sessions of a connection
-    (OpenSSH MaxSessions, 10 by default) and several nodes may share one host. A connection-
-    level failure (unreachable, auth, host key, timeout) skips the remaining steps."""
     out = _HostSide()
     host, dd, log = sh.host, t.datadir, t.error_log
+    argv = ["sh", "-c", HOST_PROBE, "jaraba-probe", dd or "", log or "", str(t.log_lines)]
 
-    def failed(err: EndpointError | None) -> bool:
+    async def probe() -> str:
+        res = await sh.run(argv, timeout=timeout)
+        if res.exit_status not in (0, 1):
+            raise TransportError(f"host probe failed: {res.stderr.strip()[:120]}", kind="other")
+        return res.stdout
+
+    raw, err = await guarded(host, "host probe", probe, timeout)
+    if err is not None or raw is None:
         if err is not None:
             out.errors.append(err)
-        return is_fatal(err)
-
-    out.process, err = await guarded(
-        host, "process check", lambda: _process(sh, dd, timeout), timeout
-    )
-    if failed(err):
         return out
+    sections = split_probe(raw)
+
+    def step(name: str, parse: Callable[[str], T]) -> T | None:
+        body, rc = sections.get(name, ("", -1))
+        if name not in sections:
+            out.errors.append(EndpointError(host, "other", f"{name}: no answer", name))
+            return None
+        if rc != 0:
+            why = body.strip().splitlines()[-1:] or ["failed"]
+            out.errors.append(EndpointError(host, "other", f"{name}: {why[0][:160]}", name))
+            return None
+        try:
+            return parse(body)
+        except ParseError as exc:
+            out.errors.append(EndpointError(host, "parse", f"{name}: {exc}", name))
+            return None
+
+    out.process = step("process", lambda b: parse_probe_process(b, dd))
     if dd is not None:
-        datadir = dd
-        out.grastate, err = await guarded(
-            host, "grastate.dat", lambda: _grastate(sh, datadir), timeout
-        )
-        if failed(err):
-            return out
-        out.disk, err = await guarded(host, "df", lambda: _disk(sh, datadir, timeout), timeout)
-        if failed(err):
-            return out
+        out.grastate = step("grastate", parse_grastate)
+        disks = step("df", parse_df)
+        out.disk = disks[0] if disks else None
     if log is not None:
-        path = log
-        tail, err = await guarded(
-            host, "error log", lambda: _log(sh, path, t.log_lines, timeout), timeout
-        )
-        out.tail = tail or ()
-        failed(err)
+        out.tail = step("log", parse_log_tail) or ()
     return out
 
 

@@ -202,7 +202,7 @@ async def test_hosts_collect_and_a_failing_command() -> None:
     down = FakeShell("h", {"*": TransportError("ssh: host unreachable", kind="unreachable")})
     snap = await hosts.collect(hosts.HostTarget("h", down), clock=CLOCK)
     assert not snap.reachable and [e.kind for e in snap.errors] == ["unreachable"]
-    assert down.calls == ["cat /proc/loadavg"]  # no point in three more SSH attempts
+    assert down.calls == ["host probe"]  # one SSH session for the whole host
 
 
 async def test_stack_keeps_layers_apart_and_bounds_each() -> None:

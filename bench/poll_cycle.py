@@ -1,0 +1,124 @@
+"""Benchmark: one whole-stack poll vs its endpoints (issue 3's concurrency ratio).
+
+For N cycles (reusing connections, as the console does), time each endpoint polled alone
+(sequentially), then the whole stack polled concurrently. Reports p50/p95 of the wall
+time, of the slowest single endpoint and of the sum of all endpoints, and the ratio
+wall / slowest (budget: <= 1.3).
+
+    python bench/poll_cycle.py [--profile local] [--cycles 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from jaraba_tui.collectors.stack import StackTargets, collect_stack
+from jaraba_tui.profile import load_profile
+from jaraba_tui.transport.factory import Transports
+from jaraba_tui.wiring import build_targets, layer_timeout
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def endpoints(t: StackTargets) -> dict[str, StackTargets]:
+    """One StackTargets per single endpoint."""
+    empty = StackTargets(master_name=t.master_name, profile=t.profile, environment=t.environment)
+    out: dict[str, StackTargets] = {}
+    for g in t.galera:
+        out[f"galera/{g.name}"] = replace(empty, galera=(g,))
+    if t.proxysql:
+        out["proxysql"] = replace(empty, proxysql=t.proxysql)
+    if t.haproxy:
+        out["haproxy"] = replace(empty, haproxy=t.haproxy)
+    for r in t.redis:
+        out[f"redis/{r.name}"] = replace(empty, redis=(r,))
+    for s in t.sentinels:
+        out[f"sentinel/{s.name}"] = replace(empty, sentinels=(s,))
+    if t.prometheus:
+        out["prometheus"] = replace(empty, prometheus=t.prometheus)
+    if t.alertmanager:
+        out["alertmanager"] = replace(empty, alertmanager=t.alertmanager)
+    for h in t.hosts:
+        out[f"host/{h.name}"] = replace(empty, hosts=(h,))
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(profile_name: str, cycles: int) -> dict[str, object]:
+    profile = load_profile(profile_name)
+    lt = layer_timeout(profile)
+    timeout = profile.poll.connect_timeout + profile.poll.read_timeout
+    async with Transports(profile) as tr:
+        targets = build_targets(profile, tr)
+        singles = endpoints(targets)
+        await collect_stack(targets, timeout=timeout, layer_timeout=lt)  # warm connections
+        rows = []
+        for _ in range(cycles):
+            per: dict[str, float] = {}
+            for name, sub in singles.items():
+                t0 = time.perf_counter()
+                await collect_stack(sub, timeout=timeout, layer_timeout=lt)
+                per[name] = (time.perf_counter() - t0) * 1000
+            t0 = time.perf_counter()
+            await collect_stack(targets, timeout=timeout, layer_timeout=lt)
+            wall = (time.perf_counter() - t0) * 1000
+            slowest = max(per, key=lambda k: per[k])
+            rows.append(
+                {"wall_ms": wall, "slowest_ms": per[slowest], "slowest": slowest,
+                 "sum_ms": sum(per.values()), "per_endpoint_ms": per}
+            )
+    walls = [r["wall_ms"] for r in rows]
+    slows = [r["slowest_ms"] for r in rows]
+    sums = [r["sum_ms"] for r in rows]
+    ratios = [r["wall_ms"] / r["slowest_ms"] for r in rows]
+    summary = {
+        "benchmark": "poll_cycle",
+        "profile": profile_name,
+        "cycles": cycles,
+        "endpoints": len(singles),
+        "host": platform.node(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "wall_ms": {"p50": statistics.median(walls), "p95": pct(walls, 0.95)},
+        "slowest_endpoint_ms": {"p50": statistics.median(slows), "p95": pct(slows, 0.95)},
+        "sum_of_endpoints_ms": {"p50": statistics.median(sums), "p95": pct(sums, 0.95)},
+        "wall_over_slowest": {"p50": statistics.median(ratios), "p95": pct(ratios, 0.95)},
+        "budget_wall_over_slowest": 1.3,
+        "slowest_endpoints_seen": sorted({r["slowest"] for r in rows}),
+    }
+    return {"summary": summary, "cycles": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="local")
+    ap.add_argument("--cycles", type=int, default=50)
+    args = ap.parse_args()
+    result = asyncio.run(run(args.profile, args.cycles))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "poll_cycle.json"
+    out.write_text(json.dumps(result, indent=2))
+    s = result["summary"]
+    assert isinstance(s, dict)
+    print(f"poll cycle over {s['cycles']} cycles, {s['endpoints']} endpoints ({out})")
+    print(f"{'':24}{'p50 ms':>10}{'p95 ms':>10}")
+    for key in ("wall_ms", "slowest_endpoint_ms", "sum_of_endpoints_ms"):
+        print(f"{key:24}{s[key]['p50']:>10.1f}{s[key]['p95']:>10.1f}")
+    r = s["wall_over_slowest"]
+    print(f"{'wall / slowest':24}{r['p50']:>10.2f}{r['p95']:>10.2f}   budget <= {s['budget_wall_over_slowest']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
