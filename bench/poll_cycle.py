@@ -76,8 +76,13 @@ async def run(profile_name: str, cycles: int) -> dict[str, object]:
             wall = (time.perf_counter() - t0) * 1000
             slowest = max(per, key=lambda k: per[k])
             rows.append(
-                {"wall_ms": wall, "slowest_ms": per[slowest], "slowest": slowest,
-                 "sum_ms": sum(per.values()), "per_endpoint_ms": per}
+                {
+                    "wall_ms": wall,
+                    "slowest_ms": per[slowest],
+                    "slowest": slowest,
+                    "sum_ms": sum(per.values()),
+                    "per_endpoint_ms": per,
+                }
             )
     walls = [r["wall_ms"] for r in rows]
     slows = [r["slowest_ms"] for r in rows]
@@ -101,7 +106,9 @@ async def run(profile_name: str, cycles: int) -> dict[str, object]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--profile", default="local")
     ap.add_argument("--cycles", type=int, default=50)
     args = ap.parse_args()
@@ -116,7 +123,8 @@ def main() -> int:
     for key in ("wall_ms", "slowest_endpoint_ms", "sum_of_endpoints_ms"):
         print(f"{key:24}{s[key]['p50']:>10.1f}{s[key]['p95']:>10.1f}")
     r = s["wall_over_slowest"]
-    print(f"{'wall / slowest':24}{r['p50']:>10.2f}{r['p95']:>10.2f}   budget <= {s['budget_wall_over_slowest']}")
+    budget = s["budget_wall_over_slowest"]
+    print(f"{'wall / slowest':24}{r['p50']:>10.2f}{r['p95']:>10.2f}   budget <= {budget}")
     return 0
 
 
