@@ -80,6 +80,3 @@ class Action(ABC):
 
     def timeout_for(self, params: Mapping[str, Any]) -> float:
         return self.verify_timeout
-
-    def hold_for(self, ctx: ActionContext, params: Mapping[str, Any]) -> float:
-        return self.verify_hold

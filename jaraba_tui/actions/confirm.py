@@ -166,6 +166,8 @@ def render_request(request: ConfirmRequest) -> str:
     out.extend(f"  - {b}" for b in plan.blast_radius)
     out.append("Expected end state:")
     out.extend(f"  - {e}" for e in plan.expected)
+    if plan.verify_hold:
+        out.append(f"  - verified only if it holds for {plan.verify_hold:g}s")
     out.append("Undo:")
     out.extend(f"  - {u}" for u in plan.undo)
     if plan.undo_action is not None:

@@ -26,7 +26,7 @@ def register(cls: type[Action]) -> type[Action]:
 
 
 #: The modules that define actions; each registers its actions on import.
-ACTION_MODULES = ("alerts", "bluegreen", "haproxy", "sentinel")
+ACTION_MODULES = ("alerts", "bluegreen", "haproxy", "proxysql", "sentinel")
 
 
 def _load() -> None:

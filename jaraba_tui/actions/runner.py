@@ -306,8 +306,8 @@ class Prepared:
         self, plan: Plan, state: RunState
     ) -> AsyncIterator[VerifyAttempt | Verification]:
         action, ctx = self.action, self.ctx
-        timeout = action.timeout_for(self.params)
-        hold = action.hold_for(ctx, self.params)
+        timeout = plan.verify_timeout or action.timeout_for(self.params)
+        hold = plan.verify_hold if plan.verify_hold is not None else action.verify_hold
         t0 = time.monotonic()
         ok_since: float | None = None
         regressed = ""

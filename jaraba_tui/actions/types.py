@@ -160,6 +160,9 @@ class Plan(Serialisable):
     undo_action: ActionRef | None = None
     tables: tuple[PlanTable, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Override the action's verification timeout / hold (seconds) for this plan.
+    verify_timeout: float | None = None
+    verify_hold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
