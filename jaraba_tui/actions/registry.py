@@ -26,7 +26,15 @@ def register(cls: type[Action]) -> type[Action]:
 
 
 #: The modules that define actions; each registers its actions on import.
-ACTION_MODULES = ("alerts", "bluegreen", "haproxy", "proxysql", "sentinel")
+ACTION_MODULES = (
+    "alerts",
+    "bluegreen",
+    "galera_bootstrap",
+    "galera_node",
+    "haproxy",
+    "proxysql",
+    "sentinel",
+)
 
 
 def _load() -> None:

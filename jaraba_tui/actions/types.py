@@ -163,6 +163,8 @@ class Plan(Serialisable):
     #: Override the action's verification timeout / hold (seconds) for this plan.
     verify_timeout: float | None = None
     verify_hold: float | None = None
+    #: Values the action's own verification needs (e.g. the expected cluster size).
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -86,3 +86,17 @@ def test_placeholders_are_substituted_and_positions_validated() -> None:
     assert substitute(
         ["deploy", "--colour={colour}", "{ref}"], {"colour": "green", "ref": "v1"}
     ) == ["deploy", "--colour=green", "v1"]
+
+
+async def test_safe_to_bootstrap_edit_changes_only_that_line(tmp_path: Path) -> None:
+    from jaraba_tui.actions.galera_common import SAFE_SED
+
+    grastate = tmp_path / "grastate.dat"
+    original = (
+        "# GALERA saved state\nversion: 2.1\n"
+        "uuid:    7563ca9a-e9e8-11f1-a8e8-627d7470b612\nseqno:   -1\nsafe_to_bootstrap: 0\n"
+    )
+    grastate.write_text(original)
+    res = await LocalShell().run(["sed", "-i", "-e", SAFE_SED, str(grastate)])
+    assert res.exit_status == 0
+    assert grastate.read_text() == original.replace("safe_to_bootstrap: 0", "safe_to_bootstrap: 1")
