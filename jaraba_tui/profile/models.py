@@ -269,15 +269,6 @@ class ChecklistClosedPorts(_Model):
     ports: list[Port] = Field(min_length=1)
 
 
-class ChecklistBlueGreen(_Model):
-    """``[checklist.bluegreen]``: the smoke request sent to every idle-colour server,
-    through an SSH tunnel ``via`` a host that reaches them (default: ``[haproxy] ssh``)."""
-
-    smoke_path: RemotePath = "/health"
-    smoke_host: Host = "jaraba.io"
-    via: Name | None = None
-
-
 class Checklist(_Model):
     """``[checklist]``: settings of ``jaraba-ops verify`` (the seed's deployment checklist).
     ``skip`` maps an item id to the reason it does not apply to this stack (shown)."""
@@ -291,7 +282,6 @@ class Checklist(_Model):
     ram_tolerance_percent: Percent = 10.0
     grafana_dashboard_uid: Name | None = None
     tls: ChecklistTls = Field(default_factory=ChecklistTls)
-    bluegreen: ChecklistBlueGreen = Field(default_factory=ChecklistBlueGreen)
     skip: dict[Name, Description] = Field(default_factory=dict)
 
 

@@ -277,20 +277,3 @@ def prometheus_targets(body: str | Mapping[str, Any]) -> Outcome:
         f"{len(problems)} of {len(targets)} targets not up: {brief(problems)}",
         evidence,
     )
-
-
-# -- blue/green ------------------------------------------------------------------------------
-def other_colour(colour: str) -> str | None:
-    return {"blue": "green", "green": "blue"}.get(colour)
-
-
-def parse_map_file(text: str) -> dict[str, str]:
-    """The map file as HAProxy reads it: ``key value`` lines, ``#`` comments."""
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, _, value = line.partition(" ")
-        out[key] = value.strip()
-    return out

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Any
-
-import httpx
 
 from jaraba_tui.collectors import galera, proxysql
 from jaraba_tui.collectors.common import parsed
@@ -16,7 +13,7 @@ from jaraba_tui.transport.base import TransportError
 from jaraba_tui.verify import evaluate
 from jaraba_tui.verify.context import Context, short_error
 from jaraba_tui.verify.evaluate import RedisRole, SentinelView
-from jaraba_tui.verify.model import Outcome, failed, passed, skipped, verdict
+from jaraba_tui.verify.model import Outcome, brief, failed, passed, skipped, verdict
 
 
 async def galera_cluster(ctx: Context) -> Outcome:
@@ -168,104 +165,51 @@ def _json_field(text: str, *path: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-# -- blue/green: the switch's own preflight --------------------------------------------------
-async def _smoke(
-    ctx: Context, addrs: Sequence[tuple[str, str]], path: str, host_header: str, via: str | None
-) -> list[tuple[str, int | None, str]]:
-    """(server, HTTP status or None, detail) per idle server: one GET to each directly,
-    through an SSH tunnel ``via`` a host that reaches the app servers when given."""
-    timeout = httpx.Timeout(
-        connect=ctx.connect_timeout,
-        read=ctx.profile.poll.read_timeout,
-        write=ctx.profile.poll.read_timeout,
-        pool=ctx.connect_timeout,
-    )
-
-    async def one(client: httpx.AsyncClient, server: str, addr: str) -> tuple[str, int | None, str]:
-        url = f"http://{addr}{path}"
-        try:
-            host, _, port = addr.rpartition(":")
-            if via is not None:
-                lhost, lport = await ctx.transports.ssh.address_via(via, host, int(port))()
-                target = f"http://{lhost}:{lport}{path}"
-            else:
-                target = url
-            async with asyncio.timeout(ctx.call_timeout):
-                resp = await client.get(target, headers={"Host": host_header})
-        except (TransportError, TimeoutError, httpx.HTTPError, OSError, ValueError) as exc:
-            why = type(exc).__name__ if isinstance(exc, httpx.HTTPError) else short_error(exc)
-            if isinstance(exc, httpx.ConnectError):
-                why = "connection failed (refused?)"
-            return server, None, f"{url} -> {why}"
-        return server, resp.status_code, f"{url} -> {resp.status_code}"
-
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False) as c:
-        return list(await asyncio.gather(*(one(c, s, a) for s, a in addrs)))
+# -- blue/green: the switch action's own preflight, as a dry run -----------------------------
+def _check_line(passed_: bool, blocking: bool, name: str, reason: str) -> str:
+    mark = "✓" if passed_ else ("✗" if blocking else "! (advisory)")
+    return f"{mark} {name}: {reason}"
 
 
 async def bluegreen_switch(ctx: Context) -> Outcome:
-    """What ``blue-green-deploy.sh switch`` checks before it switches: the live colour
-    from the runtime map, every idle-colour server UP, a 2xx smoke answer from each, and
-    the map file readable (so the switch can persist). Nothing is changed."""
-    hp = ctx.profile.haproxy
-    if hp is None:
+    """The preflight of the ``bluegreen.switch`` action (jaraba_tui/actions/bluegreen.py)
+    towards the idle colour, exactly as the switch would run it: runtime API, live colour,
+    no other canary, every idle server UP, a 2xx smoke request to each (sent from the
+    HAProxy host), the map file readable; and the plan it would execute. Its ``assess``
+    is called directly: ``prepare`` refuses read-only profiles and takes the stack's
+    action lock, and verify runs on any profile without changing anything."""
+    if ctx.profile.haproxy is None:
         return skipped("the profile has no [haproxy] section")
-    snap = await ctx.haproxy_snapshot()
-    problems: list[str] = []
-    evidence: list[str] = []
-    if hp.runtime is None or not hp.map_file:
-        return failed("the switch needs the HAProxy runtime API and [haproxy] map_file")
-    live = snap.live_colour
-    idle = evaluate.other_colour(live or "")
-    if idle is None:
-        why = "; ".join(e.sentence() for e in snap.errors) or f"live = {live!r}"
-        return failed(f"cannot tell the live colour from the runtime map ({why})")
-    canary = snap.canary or "none"
-    evidence.append(
-        f"live {live}, idle {idle} (canary {canary}); the switch would make {idle} live"
-    )
-    backend = f"bk_app_{idle}"
-    servers = snap.servers_of(backend)
-    if not servers:
-        problems.append(f"{backend} has no servers")
-    down = [s for s in servers if s.state != "UP"]
-    for s in down:
-        problems.append(f"{backend}/{s.name} {s.status}")
-    evidence.append(
-        f"{backend}: {len(servers) - len(down)}/{len(servers)} servers UP"
-        + (": " + ", ".join(f"{s.name} {s.status}" for s in down) if down else "")
-    )
-    addrs = [(s.name, s.addr) for s in servers if s.addr]
-    bg = ctx.settings.bluegreen
-    via = bg.via or hp.ssh
-    for server, code, detail in await _smoke(ctx, addrs, bg.smoke_path, bg.smoke_host, via):
-        ok = code is not None and 200 <= code < 300
-        evidence.append(f"smoke {backend}/{server} {detail}" + ("" if ok else " (FAILED)"))
-        if not ok:
-            problems.append(f"smoke {backend}/{server} failed")
-    where = f"{hp.ssh}:{hp.map_file}" if hp.ssh else hp.map_file
-    try:
-        text = await ctx.transports.shell(hp.ssh).read_file(hp.map_file, max_bytes=64 * 1024)
-    except (TransportError, OSError) as exc:
-        problems.append("map file not readable")
-        evidence.append(f"map file {where}: NOT readable ({short_error(exc)})")
-    else:
-        on_disk = evaluate.parse_map_file(text)
-        keys = ("live", "canary", "canary_pct")
-        same = all(on_disk.get(k) == snap.map_entries.get(k) for k in keys if k in snap.map_entries)
-        state = (
-            "in sync with the runtime map"
-            if same
-            else (
-                "DIFFERS from the runtime map (a reload would apply it): "
-                + " ".join(f"{k}={on_disk.get(k)}" for k in keys)
-            )
+    from jaraba_tui.actions.context import ActionContext
+    from jaraba_tui.actions.registry import get_action
+    from jaraba_tui.actions.types import parse_params
+
+    action = get_action("bluegreen.switch")
+    actx = ActionContext.create(ctx.profile, transports=ctx.transports)
+    snapshot = await actx.poll(*action.layers)
+    hp = snapshot.haproxy
+    colours = action.targets(snapshot, ctx.profile)
+    if not colours:
+        why = "; ".join(e.sentence() for e in hp.errors) if hp is not None else "no HAProxy data"
+        live = hp.live_colour if hp is not None else None
+        return failed(
+            f"cannot tell the idle colour: the runtime map gives live = {live!r}",
+            [why] if why else [],
         )
-        evidence.append(f"map file {where}: readable, {state}")
-    evidence.append("preflight of the switch done here; nothing was changed")
+    target = colours[0]
+    assessment = await action.assess(actx, target, parse_params(action.params, {}), snapshot)
+    evidence = [_check_line(c.passed, c.blocking, c.name, c.reason) for c in assessment.checks]
+    plan = assessment.plan
+    if plan is not None:
+        steps = "; ".join(step.title for step in plan.steps)
+        evidence.append(f"plan: {plan.summary}: {steps}")
+    evidence.append("dry run of the bluegreen.switch preflight: nothing was changed")
+    blocking = [c.name for c in assessment.checks if c.blocks]
+    if assessment.blocked and not blocking:
+        blocking = ["no plan"]
     return verdict(
-        problems,
-        f"a switch to {idle} would pass its checks",
-        f"a switch to {idle} would be refused: " + "; ".join(problems),
+        blocking,
+        f"a switch to {target} would pass all its checks",
+        f"a switch to {target} would be refused: {brief(blocking)} failed",
         evidence,
     )

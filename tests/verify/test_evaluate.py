@@ -189,9 +189,3 @@ def test_prometheus_targets() -> None:
     assert "galera 127.0.0.1:9104: down (connection refused)" in out.evidence
     assert evaluate.prometheus_targets({"data": {"activeTargets": []}}).status is Status.FAILED
     assert evaluate.prometheus_targets({"oops": 1}).status is Status.FAILED
-
-
-def test_map_file_and_colours() -> None:
-    text = "# managed\nlive green\ncanary none\ncanary_pct 0\n\n"
-    assert evaluate.parse_map_file(text) == {"live": "green", "canary": "none", "canary_pct": "0"}
-    assert evaluate.other_colour("blue") == "green" and evaluate.other_colour("x") is None
