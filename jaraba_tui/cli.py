@@ -76,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--json", action="store_true")
     pr_sub.add_parser("list", help="the profiles jaraba-ops can find")
 
+    vf = sub.add_parser(
+        "verify",
+        help="the seed's deployment checklist, automated: verify [--pre|--post] [--json]",
+        add_help=False,
+    )
+    _add_common(vf, top=False)
+    ac = sub.add_parser(
+        "action",
+        help="run a guarded action: action NAME TARGET [--dry-run] [--yes]; action --list",
+        add_help=False,
+    )
+    _add_common(ac, top=False)
+
     sub.add_parser(
         "lab",
         help="run the local lab (the whole stack on loopback); same as lab/labctl.py",
@@ -153,6 +166,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    profile = _load(args)
+    from jaraba_tui.ui import run
+
+    return run(profile, theme=args.theme, read_only=args.read_only)
+
+
 def cmd_profile(args: argparse.Namespace) -> int:
     if args.profile_command == "list":
         from jaraba_tui.profile.loader import available_profiles
@@ -173,12 +193,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["lab"]:
         return _run_lab(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # verify and action parse their own options (they have their own --help).
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in ("verify", "action"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     handlers = {"status": cmd_status, "check": cmd_check, "profile": cmd_profile}
     try:
         if args.command is None:
-            parser.print_help()
-            return EXIT_OK
+            return cmd_console(args)
+        if args.command == "verify":
+            from jaraba_tui.verify.cli import main as verify_main
+
+            return verify_main(extra, profile_name=args.profile)
+        if args.command == "action":
+            from jaraba_tui.actions.cli import main as action_main
+
+            return action_main(extra, profile_name=args.profile, read_only=args.read_only)
         return handlers[args.command](args)
     except KeyboardInterrupt:
         print("jaraba-ops: interrupted", file=sys.stderr)
