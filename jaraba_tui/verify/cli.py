@@ -7,10 +7,11 @@ profile (one clear message on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
+from typing import TYPE_CHECKING
 
-from jaraba_tui.verify.model import Which
+if TYPE_CHECKING:
+    from jaraba_tui.verify.model import Which
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -61,6 +62,8 @@ def main(argv: list[str], *, profile_name: str | None) -> int:
 
 def run(args: argparse.Namespace, *, profile_name: str | None) -> int:
     """Run with parsed options (``--pre``/``--post``/``--json``)."""
+    import asyncio
+
     from jaraba_tui.profile import ProfileError, load_profile
     from jaraba_tui.secrets import scrub
     from jaraba_tui.verify.render import render_text, to_json

@@ -185,3 +185,18 @@ def test_json_matches_the_documented_schema() -> None:
     doc["items"][0]["status"] = "warning"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, VERIFY_SCHEMA)
+
+
+def test_the_cli_side_imports_no_network_library() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from jaraba_tui.verify.cli import add_arguments, build_parser\n"
+        "build_parser()\n"
+        "mods = ('textual', 'asyncssh', 'pymysql', 'redis', 'httpx', 'pydantic')\n"
+        "print(sorted(m for m in mods if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
