@@ -154,7 +154,7 @@ class StackMerger:
             err = error_from(result, layer, "poll")
             failures: tuple[LayerFailure, ...] = (LayerFailure(layer, err.kind, err.message),)
             data: Any = () if layer == "hosts" else None
-            problem: str | None = f"{layer}: {err.message}"
+            problem: str | None = err.message
         else:
             data = getattr(result, attr)
             failures = tuple(f for f in result.failures if _layer_of(f) == layer)
