@@ -1,0 +1,393 @@
+"""The console: header, pane bar, the panes, footer; fed by an UpdateSource in a worker.
+
+Data flows one way: source -> EngineUpdate -> message (LayerPolled, CollectorFailed,
+SentinelEventsReceived) -> panes. Keys, footer, help and palette all come from
+:mod:`jaraba_tui.ui.commands`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import Provider
+from textual.widgets import ContentSwitcher, Footer
+from textual.worker import Worker, WorkerState
+
+from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
+from jaraba_tui.model.findings import Severity, worst
+from jaraba_tui.profile import Profile
+from jaraba_tui.ui import messages as msg
+from jaraba_tui.ui.commands import (
+    COMMANDS,
+    LAYER_COMMANDS,
+    PANES,
+    Command,
+    ConsoleCommands,
+    bindings,
+)
+from jaraba_tui.ui.format import TITLES, Palette
+from jaraba_tui.ui.screens import HelpScreen
+from jaraba_tui.ui.settings import load_keymap, load_state, save_state
+from jaraba_tui.ui.source import SourceFactory, UpdateSource
+from jaraba_tui.ui.themes import DEFAULT_THEME, choose_theme, load_themes
+from jaraba_tui.ui.widgets.alerts import AlertsPane
+from jaraba_tui.ui.widgets.chrome import HeaderState, NavBar, StatusHeader
+from jaraba_tui.ui.widgets.galera import GaleraPane
+from jaraba_tui.ui.widgets.haproxy import HAProxyPane
+from jaraba_tui.ui.widgets.hosts import HostsPane
+from jaraba_tui.ui.widgets.overview import OverviewPane
+from jaraba_tui.ui.widgets.pane import FilterInput, Pane, RenderCtx, layer_severity
+from jaraba_tui.ui.widgets.proxysql import ProxySQLPane
+from jaraba_tui.ui.widgets.redis import RedisPane
+from jaraba_tui.ui.widgets.timeline import TimelineEntry, TimelinePane
+
+TIMELINE_MAX = 2000
+ENGINE_WORKER = "poll-engine"
+
+
+@dataclass(frozen=True)
+class ConsoleInfo:
+    """Who the console is looking at (header, badges)."""
+
+    profile: str
+    environment: str
+    description: str = ""
+    read_only: bool = False
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, read_only: bool = False) -> ConsoleInfo:
+        return cls(
+            profile.name,
+            profile.environment,
+            profile.description,
+            read_only=read_only or profile.read_only,
+        )
+
+
+class JarabaApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "jaraba-ops"
+    AUTO_FOCUS = None  # the overview has nothing to type into; keys go to the bindings
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings())
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {ConsoleCommands}
+    # Screen classes: -narrow / -wide by width, -short / -tall / -xtall by height.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall"), (50, "-xtall")]  # noqa: RUF012
+
+    def __init__(
+        self,
+        info: ConsoleInfo,
+        source: SourceFactory,
+        *,
+        theme: str | None = None,
+        clock: Callable[[], float] = time.time,
+        state_path: Path | None = None,
+        keymap_path: Path | None = None,
+        theme_dirs: Sequence[Path] | None = None,
+        tick: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.info = info
+        self.read_only = info.read_only
+        self._source_factory = source
+        self.source: UpdateSource | None = None
+        self.clock = clock
+        self.state_path = state_path
+        self.keymap_path = keymap_path
+        self._tick = tick
+        self.latest: EngineUpdate | None = None
+        self.timeline: deque[TimelineEntry] = deque(maxlen=TIMELINE_MAX)
+        self.paused = False
+        self.stopped: str | None = None
+        self.notices: list[str] = []
+        self.palette = Palette()
+        self.current_pane = PANES[0]
+
+        from jaraba_tui.ui.themes import theme_dirs as default_dirs
+
+        found = load_themes(theme_dirs if theme_dirs is not None else default_dirs())
+        self.notices += found.problems
+        for t in found.themes.values():
+            self.register_theme(t)
+        self.console_themes = dict(found.themes)
+        remembered = load_state(state_path).get("theme")
+        chosen, notice = choose_theme(
+            self.available_themes, theme, remembered if isinstance(remembered, str) else None
+        )
+        if theme is None and remembered is None and DEFAULT_THEME not in found.themes:
+            notice = f"theme {DEFAULT_THEME} could not be loaded; using {chosen}"
+        if notice:
+            self.notices.append(notice)
+        self.theme = chosen
+        ids = [c.id for c in COMMANDS if c.key is not None]
+        self.user_keymap, problems = load_keymap(keymap_path, ids)
+        self.notices += problems
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        yield NavBar(PANES, self._nav_keys())
+        with ContentSwitcher(initial="overview", id="panes"):
+            yield OverviewPane()
+            yield GaleraPane()
+            yield ProxySQLPane()
+            yield HAProxyPane()
+            yield RedisPane()
+            yield AlertsPane()
+            yield HostsPane()
+            yield TimelinePane()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        if self.info.production:
+            self.screen.add_class("-production")
+        self.palette = Palette.from_variables(self.theme_variables)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for notice in self.notices:
+            self.notify(notice, title="jaraba-ops", severity="warning", timeout=10)
+        self._redraw_all()
+        self.set_interval(self._tick, self._on_tick)
+        self._start_source()
+
+    def _start_source(self) -> None:
+        self.stopped = None
+        self.source = self._source_factory(self._emit)
+        self.run_worker(self.source.run(), name=ENGINE_WORKER, group="engine", exit_on_error=False)
+
+    # -- the engine's updates ----------------------------------------------------------------
+    def _emit(self, update: EngineUpdate) -> None:
+        self.post_message(msg.message_for(update))
+
+    def on_layer_polled(self, message: msg.LayerPolled) -> None:
+        self._apply(message.update)
+
+    def on_collector_failed(self, message: msg.CollectorFailed) -> None:
+        self._apply(message.update)
+
+    def on_sentinel_events_received(self, message: msg.SentinelEventsReceived) -> None:
+        self._apply(message.update)
+
+    def _apply(self, update: EngineUpdate) -> None:
+        self.latest = update
+        source = "sentinel" if update.layer == "sentinel" else "event"
+        entries = [TimelineEntry.from_event(e, source) for e in update.events]
+        if entries:
+            self.timeline.extend(entries)
+        ctx = self.render_ctx()
+        self._draw_chrome(ctx)
+        for pane in self.query(Pane):
+            if isinstance(pane, TimelinePane | OverviewPane):
+                if entries or isinstance(pane, OverviewPane):
+                    pane.entries = list(self.timeline)
+                pane.feed(update if isinstance(pane, OverviewPane) else None, ctx)
+            else:
+                pane.feed(update, ctx)
+
+    def add_timeline_entries(self, entries: Iterable[TimelineEntry]) -> None:
+        """The extension point for other sources of the timeline (the audit log's
+        actions): entries appear in the timeline and the overview, ordered by time."""
+        self.timeline.extend(entries)
+        ctx = self.render_ctx()
+        for pane in (self.query_one(TimelinePane), self.query_one(OverviewPane)):
+            pane.set_entries(list(self.timeline), ctx)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler that turns a failed worker into pane state."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        reason = f"{type(error).__name__}: {error}" if error else "unknown error"
+        if event.worker.name == ENGINE_WORKER:
+            self.post_message(msg.PollingStopped(reason))
+        else:
+            self.notify(f"{event.worker.name} failed: {reason}", severity="error")
+
+    def on_polling_stopped(self, message: msg.PollingStopped) -> None:
+        self.stopped = message.error
+        self.notify(
+            f"polling stopped: {message.error} — press r to restart",
+            severity="error",
+            timeout=15,
+        )
+        self._console_entry(Severity.CRIT, f"polling stopped: {message.error}")
+        self._redraw_all()
+
+    # -- drawing -----------------------------------------------------------------------------
+    def render_ctx(self) -> RenderCtx:
+        return RenderCtx(self.palette, self.clock(), self.read_only, self.stopped)
+
+    def _layer_severities(self) -> dict[str, Severity]:
+        if self.latest is None:
+            return {}
+        u = self.latest
+        out = {
+            layer: layer_severity(u.findings, layer, u.states.get(layer, LayerState()))
+            for layer in LAYERS
+            if layer in u.states
+        }
+        out["overview"] = max(out.values(), key=lambda s: s.rank, default=Severity.OK)
+        return out
+
+    def _draw_chrome(self, ctx: RenderCtx) -> None:
+        sev = self._layer_severities()
+        u = self.latest
+        standin = bool(u and u.snapshot.proxysql and u.snapshot.proxysql.is_standin)
+        self.query_one(StatusHeader).show(
+            HeaderState(
+                profile=self.info.profile,
+                environment=self.info.environment,
+                description=self.info.description,
+                production=self.info.production,
+                read_only=self.read_only,
+                paused=self.paused,
+                standin=standin,
+                overall=worst(u.findings) if u and u.findings else None,
+                now=ctx.now,
+                stopped=self.stopped is not None,
+            ),
+            self.palette,
+        )
+        self.query_one(NavBar).show(self.current_pane, sev, self.palette, self._nav_keys())
+
+    def _redraw_all(self) -> None:
+        ctx = self.render_ctx()
+        self._draw_chrome(ctx)
+        for pane in self.query(Pane):
+            if isinstance(pane, TimelinePane | OverviewPane):
+                pane.entries = list(self.timeline)
+                pane.feed(self.latest if isinstance(pane, OverviewPane) else None, ctx)
+            else:
+                pane.feed(self.latest, ctx)
+
+    def _on_tick(self) -> None:
+        ctx = self.render_ctx()
+        self._draw_chrome(ctx)
+        for pane in self.query(Pane):
+            pane.retime(ctx)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.palette = Palette.from_variables(self.theme_variables)
+        save_state(self.state_path, theme=self.theme)
+        self._redraw_all()
+
+    def _console_entry(self, sev: Severity, text: str) -> None:
+        self.add_timeline_entries(
+            [TimelineEntry(self.clock(), sev, "console", f"console: {text}", "console")]
+        )
+
+    # -- keys --------------------------------------------------------------------------------
+    def key_for(self, cmd: Command) -> str:
+        """The key(s) a command has now (after the user's key map), for display."""
+        keys = self.user_keymap.get(cmd.id, cmd.key)
+        if not keys:
+            return ""
+        shown = [self.get_key_display(Binding(k.strip(), cmd.action)) for k in keys.split(",") if k]
+        return ", ".join(shown)
+
+    def _nav_keys(self) -> dict[str, str]:
+        out = {}
+        for pane in PANES:
+            cmd = next(c for c in COMMANDS if c.id == f"goto-{pane}")
+            out[pane] = self.key_for(cmd).split(", ")[0]
+        return out
+
+    def current(self) -> Pane:
+        return self.query_one(f"#{self.current_pane}", Pane)
+
+    def action_goto(self, pane: str) -> None:
+        if pane not in PANES:
+            return
+        self.current_pane = pane
+        self.query_one(ContentSwitcher).current = pane
+        self.current().focus_main()
+        self._draw_chrome(self.render_ctx())
+
+    def action_cycle(self, step: int) -> None:
+        i = PANES.index(self.current_pane)
+        self.action_goto(PANES[(i + step) % len(PANES)])
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_filter(self) -> None:
+        pane = self.current()
+        if pane.tables():
+            pane.open_filter()
+        else:
+            self.notify("nothing to filter here", timeout=3)
+
+    def action_clear_filter(self) -> None:
+        pane = self.current()
+        bar = pane.query(FilterInput)
+        if bar and (bar.first().display or bar.first().value):
+            pane.close_filter()
+
+    def action_refresh_now(self, layer: str | None = None) -> None:
+        if self.stopped is not None:
+            self._start_source()
+            self.notify("polling restarted", timeout=3)
+            self._redraw_all()
+            return
+        if self.source is not None:
+            self.post_message(msg.RefreshRequested(layer))
+            self.source.refresh_now(layer)
+        what = TITLES.get(layer or "", "every layer")
+        self.notify(f"refreshing {what}…", timeout=2)
+
+    def action_toggle_pause(self) -> None:
+        if self.source is None:
+            return
+        self.paused = not self.paused
+        if self.paused:
+            self.source.pause()
+            self.post_message(msg.PollingPaused())
+            self._console_entry(Severity.OK, "polling paused (p resumes)")
+        else:
+            self.source.resume()
+            self.post_message(msg.PollingResumed())
+            self._console_entry(Severity.OK, "polling resumed")
+        self._draw_chrome(self.render_ctx())
+
+    def action_pick_theme(self) -> None:
+        self.search_themes()
+
+    def set_console_theme(self, name: str) -> None:
+        self.theme = name
+
+    def pause_layer(self, layer: str) -> None:
+        """Hold one layer's polls (a confirmation modal shows its state)."""
+        if self.source is not None:
+            self.source.pause_layer(layer)
+
+    def resume_layer(self, layer: str) -> None:
+        if self.source is not None:
+            self.source.resume_layer(layer)
+
+    async def action_quit(self) -> None:
+        await self.close_source()
+        self.exit(0)
+
+    async def close_source(self) -> None:
+        source, self.source = self.source, None
+        if source is not None:
+            await source.aclose()
+
+    async def on_unmount(self) -> None:
+        await self.close_source()
+
+
+#: Every command the registry knows, for tests and docs.
+ALL_COMMANDS: tuple[Command, ...] = (*COMMANDS, *LAYER_COMMANDS)

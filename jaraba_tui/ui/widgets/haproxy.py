@@ -1,0 +1,154 @@
+"""HAProxy: the live blue/green colour, backends and servers, sessions and 5xx rates."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from jaraba_tui.collectors.haproxy import HAProxySnapshot, StatRow
+from jaraba_tui.engine import EngineUpdate
+from jaraba_tui.ui.format import Palette, age, num
+from jaraba_tui.ui.summaries import haproxy_colour
+from jaraba_tui.ui.widgets.layers import health_cell, note, state_cell
+from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
+from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
+from jaraba_tui.ui.widgets.table import KeyedTable
+
+PROXIES = [
+    ("proxy", "Frontend/backend"),
+    ("role", "Role"),
+    ("health", "Health"),
+    ("status", "Status"),
+    ("up", "Servers up"),
+    ("scur", "Sessions"),
+    ("rate", "Req/s"),
+    ("5xx", "5xx/s"),
+    ("total5xx", "5xx total"),
+]
+SERVERS = [
+    ("server", "Server"),
+    ("health", "Health"),
+    ("state", "State"),
+    ("check", "Check"),
+    ("scur", "Sessions"),
+    ("weight", "Weight"),
+    ("addr", "Address"),
+    ("changed", "Changed"),
+]
+
+
+def colour_badge(h: HAProxySnapshot, pal: Palette) -> Text:
+    """``LIVE ■ BLUE``: the word always, the colour as a bonus."""
+    colour = haproxy_colour(h)
+    swatch = {"BLUE": pal.blue, "GREEN": pal.green}.get(colour, pal.muted)
+    out = Text("LIVE ", style="bold")
+    out.append("■ ", style=f"bold {swatch}")
+    out.append(colour, style=f"bold {swatch}")
+    if h.canary:
+        out.append(f"  canary {h.canary} {h.canary_pct}%", style=f"bold {pal.warn}")
+    return out
+
+
+def _role(row: StatRow, h: HAProxySnapshot) -> str:
+    if row.kind == "frontend":
+        return "frontend"
+    if row.proxy == h.live_backend:
+        return "LIVE"
+    if row.proxy.startswith("bk_app_"):
+        return "standby"
+    return "backend"
+
+
+def proxy_rows(
+    h: HAProxySnapshot, update: EngineUpdate, pal: Palette
+) -> list[tuple[str, list[str | Text]]]:
+    rows: list[tuple[str, list[str | Text]]] = []
+    for b in (*h.frontends, *h.backends):
+        servers = h.servers_of(b.proxy) if b.kind != "frontend" else ()
+        up = sum(1 for s in servers if s.usable)
+        rate = update.history.latest(f"haproxy.{b.proxy}.req_per_s")
+        err_rate = update.history.latest(f"haproxy.{b.proxy}.5xx_per_s")
+        role = _role(b, h)
+        rows.append(
+            (
+                f"{'fe' if b.kind == 'frontend' else 'be'}:{b.proxy}",
+                [
+                    b.proxy,
+                    Text(role, style="bold" if role == "LIVE" else ""),
+                    health_cell(update, "haproxy", pal, b.proxy),
+                    state_cell(b.status, b.status in ("UP", "OPEN"), pal),
+                    f"{up}/{len(servers)}" if servers else "-",
+                    num(b.scur),
+                    "-" if rate is None else f"{rate:.1f}",
+                    "-" if err_rate is None else f"{err_rate:.2f}",
+                    num(b.hrsp_5xx),
+                ],
+            )
+        )
+    return rows
+
+
+def server_rows(
+    h: HAProxySnapshot, update: EngineUpdate, pal: Palette
+) -> list[tuple[str, list[str | Text]]]:
+    rows: list[tuple[str, list[str | Text]]] = []
+    for s in h.servers:
+        check = " ".join(b for b in (s.check_status, s.check_desc) if b) or "-"
+        rows.append(
+            (
+                s.key,
+                [
+                    s.key,
+                    health_cell(update, "haproxy", pal, s.key),
+                    state_cell(s.state, s.usable, pal),
+                    check,
+                    num(s.scur),
+                    num(s.weight),
+                    s.addr or "-",
+                    "-" if s.lastchg is None else f"{age(s.lastchg)} ago",
+                ],
+            )
+        )
+    return rows
+
+
+class HAProxyPane(LayerPane):
+    layer_key = "haproxy"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="haproxy-live", classes="info")
+        yield KeyedTable(PROXIES, id="haproxy-proxies")
+        yield KeyedTable(SERVERS, id="haproxy-servers")
+        yield SparkPanel(id="haproxy-sparks", classes="sparks")
+
+    def render_update(self, update: EngineUpdate, ctx: RenderCtx) -> None:
+        pal = ctx.palette
+        h = update.snapshot.haproxy
+        live = self.query_one("#haproxy-live", Static)
+        if h is None:
+            live.update(note("HAProxy not polled", pal))
+            return
+        line = colour_badge(h, pal)
+        src = f"stats via {h.stat_source}" if h.stat_source else "no stats"
+        line.append(f"   {h.endpoint} · {src}", style=pal.muted)
+        if h.info is not None and h.info.version:
+            line.append(f" · HAProxy {h.info.version}", style=pal.muted)
+        if h.map_entries:
+            entries = ", ".join(f"{k}={v}" for k, v in sorted(h.map_entries.items()))
+            line.append(f"\nmap {h.map_path or ''}: {entries}", style=pal.muted)
+        live.update(line)
+        self.query_one("#haproxy-proxies", KeyedTable).set_rows(proxy_rows(h, update, pal))
+        self.query_one("#haproxy-servers", KeyedTable).set_rows(server_rows(h, update, pal))
+        series: list[Series] = []
+        for b in (*h.frontends, *h.backends):
+            series.append(Series(f"{b.proxy} sessions", f"haproxy.{b.proxy}.sessions"))
+        for b in h.backends:
+            series.append(
+                Series(f"{b.proxy} 5xx/s", f"haproxy.{b.proxy}.5xx_per_s", lambda v: f"{v:.2f}")
+            )
+        for b in h.frontends:
+            series.append(
+                Series(f"{b.proxy} req/s", f"haproxy.{b.proxy}.req_per_s", lambda v: f"{v:.1f}")
+            )
+        self.query_one("#haproxy-sparks", SparkPanel).show(series, update.history, pal)

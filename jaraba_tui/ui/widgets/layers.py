@@ -1,0 +1,33 @@
+"""Helpers the layer panes share: per-target severity cells, empty-layer notes."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from jaraba_tui.engine import EngineUpdate
+from jaraba_tui.model.findings import Severity, worst
+from jaraba_tui.ui.format import COMPONENTS, Palette, sev_text
+
+
+def health_cell(update: EngineUpdate, layer: str, pal: Palette, *targets: str) -> Text:
+    """The health of one row (a node, backend, server...). On a stale layer a row with no
+    finding of its own is UNKNOWN, never a reassuring OK from old data."""
+    comps = COMPONENTS[layer]
+    mine = [f for f in update.findings if f.component in comps and f.target in targets]
+    sev = worst(mine)
+    if not mine and update.state(layer).stale:
+        sev = Severity.UNKNOWN
+    return sev_text(sev, pal, short=True)
+
+
+def state_cell(word: str | None, good: bool | None, pal: Palette) -> Text:
+    """A state word coloured by whether it is good (None: unknown, muted)."""
+    if word is None:
+        return Text("-", style=pal.muted)
+    if good is None:
+        return Text(word, style=pal.muted)
+    return Text(word, style=pal.ok if good else f"bold {pal.crit}")
+
+
+def note(text: str, pal: Palette) -> Text:
+    return Text(text, style=f"italic {pal.muted}")

@@ -1,0 +1,252 @@
+"""What every pane shares: a status line (state, headline, freshness, stale banner), the
+layer's findings, a filter bar for its tables, and lazy rendering (hidden panes keep the
+newest update and draw it when shown)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from jaraba_tui.engine import EngineUpdate, LayerState
+from jaraba_tui.model.findings import Finding, Severity, worst
+from jaraba_tui.ui.format import (
+    COMPONENT,
+    TITLES,
+    Palette,
+    age,
+    clock_time,
+    layer_findings,
+    sev_text,
+    strip_component,
+)
+from jaraba_tui.ui.summaries import headline
+
+
+@runtime_checkable
+class Filterable(Protocol):
+    def set_filter(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RenderCtx:
+    """What a pane needs besides the update: colours, the time, the console's mode."""
+
+    palette: Palette
+    now: float
+    read_only: bool = False
+    stopped: str | None = None  # the engine's worker died: why
+
+
+def stale_line(layer: str, state: LayerState, ctx: RenderCtx) -> Text | None:
+    """``⚠ STALE 12s: why — showing data from 12:03:04`` (None when fresh); 12s is the age
+    of the data on screen."""
+    if ctx.stopped is not None:
+        return Text(f"⚠ STALE — polling stopped: {ctx.stopped}", style=f"bold {ctx.palette.warn}")
+    if not state.stale:
+        return None
+    # the age of what is on screen: since the layer last answered (else since it failed)
+    since = state.last_ok_at or state.stale_since or ctx.now
+    shown = (
+        f" — showing data from {clock_time(state.last_ok_at)}"
+        if state.last_ok_at
+        else " — no data yet"
+    )
+    return Text(
+        f"⚠ STALE {age(ctx.now - since)}: {state.error}{shown}", style=f"bold {ctx.palette.warn}"
+    )
+
+
+def layer_severity(findings: Iterable[Finding], layer: str, state: LayerState) -> Severity:
+    found = layer_findings(list(findings), layer)
+    sev = worst(found)
+    if not found:
+        sev = Severity.UNKNOWN
+    if state.stale and sev.rank < Severity.UNKNOWN.rank:
+        return Severity.UNKNOWN
+    return sev
+
+
+class FilterInput(Input):
+    """The filter bar: hidden and disabled (so never focused by Tab) until ``/``."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "close", "Clear filter", show=False, id="filter-close"),
+    ]
+
+    def on_mount(self) -> None:
+        self.disabled = True
+
+    def action_close(self) -> None:
+        pane = next((a for a in self.ancestors if isinstance(a, Pane)), None)
+        if pane is not None:
+            pane.close_filter()
+
+
+class Pane(Vertical):
+    """A pane of the console: lazy redraw (a hidden pane keeps the newest update and draws
+    it when shown) and a filter bar for its tables."""
+
+    DEFAULT_CSS = """
+    Pane { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id, classes="pane")
+        self.update: EngineUpdate | None = None
+        self.ctx: RenderCtx | None = None
+        self._dirty = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_content()
+        yield FilterInput(placeholder="filter rows: words, !word to exclude", classes="filter")
+
+    def compose_content(self) -> ComposeResult:
+        yield from ()
+
+    def feed(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
+        if update is not None:
+            self.update = update
+        self.ctx, self._dirty = ctx, True
+        if self.display:
+            self.redraw()
+
+    def retime(self, ctx: RenderCtx) -> None:
+        """The clock ticked: redraw what shows an age."""
+        self.ctx = ctx
+
+    def on_show(self) -> None:
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        if self.ctx is None:
+            return
+        self._dirty = False
+        self.draw(self.update, self.ctx)
+
+    def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
+        raise NotImplementedError
+
+    # -- filtering ---------------------------------------------------------------------------
+    def tables(self) -> list[Widget]:
+        """What the filter bar filters: the pane's tables and lists with ``set_filter``."""
+        return [w for w in self.query("*") if isinstance(w, Filterable)]
+
+    def open_filter(self) -> None:
+        bar = self.query_one(FilterInput)
+        bar.disabled = False
+        bar.display = True
+        bar.focus()
+
+    def close_filter(self) -> None:
+        bar = self.query_one(FilterInput)
+        bar.value = ""
+        bar.display = False
+        bar.disabled = True
+        self.focus_main()
+
+    def focus_main(self) -> None:
+        tables = [t for t in self.tables() if t.can_focus]
+        if tables:
+            tables[0].focus()
+        else:
+            self.app.set_focus(None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, FilterInput):
+            for table in self.tables():
+                if isinstance(table, Filterable):
+                    table.set_filter(event.value)
+            if self.ctx is not None:
+                self.redraw()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, FilterInput):
+            if not event.value.strip():
+                self.close_filter()
+            else:
+                self.focus_main()
+
+
+class LayerPane(Pane):
+    """Base of the layer panes. Subclasses set ``layer`` and implement
+    :meth:`compose_body` and :meth:`render_update`."""
+
+    layer_key: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__(id=self.layer_key)
+
+    def compose_content(self) -> ComposeResult:
+        yield Static(id=f"{self.layer_key}-status", classes="pane-status")
+        yield Static(id=f"{self.layer_key}-findings", classes="pane-findings")
+        yield from self.compose_body()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def retime(self, ctx: RenderCtx) -> None:
+        self.ctx = ctx
+        if self.display and self.update is not None:
+            self._draw_status(self.update, ctx)
+
+    def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
+        if update is None:
+            waiting = Text(f"{TITLES[self.layer_key]} · waiting for the first poll…")
+            stopped = stale_line(self.layer_key, LayerState(), ctx)
+            if stopped is not None:
+                waiting.append("\n")
+                waiting.append(stopped)
+            self.query_one(f"#{self.layer_key}-status", Static).update(waiting)
+            return
+        self._draw_status(update, ctx)
+        self._draw_findings(update, ctx)
+        self.render_update(update, ctx)
+
+    def render_update(self, update: EngineUpdate, ctx: RenderCtx) -> None:
+        raise NotImplementedError
+
+    def badge(self, update: EngineUpdate, ctx: RenderCtx) -> Text | None:
+        """A label after the pane's title (ProxySQL: STAND-IN)."""
+        return None
+
+    def _draw_status(self, update: EngineUpdate, ctx: RenderCtx) -> None:
+        state = update.state(self.layer_key)
+        sev = layer_severity(update.findings, self.layer_key, state)
+        line = Text.assemble(sev_text(sev, ctx.palette), " ", (TITLES[self.layer_key], "bold"))
+        badge = self.badge(update, ctx)
+        if badge is not None:
+            line.append(" ")
+            line.append(badge)
+        line.append(f" · {headline(self.layer_key, update.snapshot)}")
+        if state.last_ok_at and not state.stale:
+            line.append(
+                f" · updated {age(ctx.now - state.last_ok_at)} ago", style=ctx.palette.muted
+            )
+        stale = stale_line(self.layer_key, state, ctx)
+        if stale is not None:
+            line.append("\n")
+            line.append(stale)
+        self.query_one(f"#{self.layer_key}-status", Static).update(line)
+        self.set_class(stale is not None, "-stale")
+
+    def _draw_findings(self, update: EngineUpdate, ctx: RenderCtx) -> None:
+        found = layer_findings(update.findings, self.layer_key)
+        problems = [f for f in found if f.severity is not Severity.OK]
+        text = Text()
+        for f in problems or found:
+            if text:
+                text.append("\n")
+            text.append(sev_text(f.severity, ctx.palette, short=True))
+            text.append(" " + strip_component(f.message, COMPONENT[self.layer_key]))
+        if not text:
+            text = Text("no findings yet", style=ctx.palette.muted)
+        self.query_one(f"#{self.layer_key}-findings", Static).update(text)

@@ -1,0 +1,137 @@
+"""A DataTable updated by stable row keys, with a row filter.
+
+``set_rows([(key, cells), ...])`` states what the table should show, in order. Only what
+changed is touched: changed cells are ``update_cell``-ed, vanished rows removed, new ones
+added, and the order restored with one ``sort`` when it moved (dolphie's hostgroup panel).
+The cursor stays on its row across polls, which a clear-and-rebuild would lose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+Cell = str | Text
+Row = tuple[str, Sequence[Cell]]
+
+
+class _Ordered(Text):
+    """The first cell of a row carries the row's position, for :meth:`DataTable.sort`."""
+
+    order: int = 0
+
+
+def _as_text(cell: Cell) -> Text:
+    return cell if isinstance(cell, Text) else Text(cell)
+
+
+def _signature(cell: Text) -> tuple[str, str, tuple[Any, ...]]:
+    spans = tuple((s.start, s.end, str(s.style)) for s in cell.spans)
+    return (cell.plain, str(cell.style), spans)
+
+
+def matches(cells: Sequence[Text], terms: Sequence[str]) -> bool:
+    """Every term (case-insensitive) occurs in the row; ``!term`` must not."""
+    line = " ".join(c.plain for c in cells).lower()
+    for term in terms:
+        if term.startswith("!") and len(term) > 1:
+            if term[1:] in line:
+                return False
+        elif term not in line:
+            return False
+    return True
+
+
+class KeyedTable(DataTable[Text]):
+    DEFAULT_CSS = """
+    KeyedTable { height: auto; max-height: 100%; }
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str]],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+        show_header: bool = True,
+        cursor: bool = True,
+    ) -> None:
+        super().__init__(
+            id=id,
+            classes=classes,
+            show_header=show_header,
+            cursor_type="row" if cursor else "none",
+            zebra_stripes=False,
+        )
+        self._columns_spec = list(columns)
+        self._rows: list[tuple[str, list[Text]]] = []
+        self._shown: dict[str, list[Text]] = {}
+        self._shown_order: list[str] = []
+        self._terms: list[str] = []
+        self.can_focus = cursor
+
+    def on_mount(self) -> None:
+        for key, label in self._columns_spec:
+            self.add_column(label, key=key)
+        self._apply()
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [k for k, _ in self._columns_spec]
+
+    @property
+    def filter_text(self) -> str:
+        return " ".join(self._terms)
+
+    @property
+    def total_rows(self) -> int:
+        return len(self._rows)
+
+    @property
+    def shown_keys(self) -> list[str]:
+        return list(self._shown_order)
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        self._rows = [(key, [_as_text(c) for c in cells]) for key, cells in rows]
+        self._apply()
+
+    def set_filter(self, text: str) -> None:
+        self._terms = text.lower().split()
+        self._apply()
+
+    def _apply(self) -> None:
+        if not self.is_mounted:
+            return
+        cols = self.column_keys
+        wanted = [(k, cells) for k, cells in self._rows if matches(cells, self._terms)]
+        keys = {k for k, _ in wanted}
+        for key in [k for k in self._shown if k not in keys]:
+            self.remove_row(key)
+            del self._shown[key]
+        added = False
+        for position, (key, cells) in enumerate(wanted):
+            first = _Ordered(cells[0].plain, style=cells[0].style, spans=list(cells[0].spans))
+            first.order = position
+            row = [first, *cells[1:]]
+            old = self._shown.get(key)
+            if old is None:
+                self.add_row(*row, key=key)
+                added = True
+            else:
+                for col, (before, after) in enumerate(zip(old, row, strict=False)):
+                    if _signature(before) != _signature(after) or (
+                        col == 0 and getattr(before, "order", -1) != position
+                    ):
+                        self.update_cell(key, cols[col], after, update_width=True)
+            self._shown[key] = row
+        order = [k for k, _ in wanted]
+        moved = added or order != self._shown_order
+        if moved and order != [k for k in self._ordered_keys() if k in keys]:
+            self.sort(cols[0], key=lambda cell: getattr(cell, "order", 0))
+        self._shown_order = order
+
+    def _ordered_keys(self) -> list[str]:
+        return [str(row.key.value) for row in self.ordered_rows]
