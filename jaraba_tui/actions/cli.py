@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run despite failed checks, after a second typed confirmation (audited)",
     )
     p.add_argument("--json", action="store_true", help="print the outcome as JSON at the end")
+    p.add_argument("--profile", metavar="NAME|PATH", help="profile (also accepted before `action`)")
+    p.add_argument("--read-only", action="store_true", help="refuse every action")
     p.add_argument("--list", action="store_true", help="list the actions")
     p.add_argument("--available", action="store_true", help="actions that apply now")
     p.add_argument("--lock-status", action="store_true", help="who holds the action lock")
@@ -149,11 +151,11 @@ def main(
     from jaraba_tui.profile import ProfileError, load_profile
 
     try:
-        profile = load_profile(profile_name)
+        profile = load_profile(args.profile or profile_name)
     except ProfileError as exc:
         _err(scrub(str(exc)))
         return EXIT_USAGE
-    ro = read_only or profile.read_only
+    ro = read_only or args.read_only or profile.read_only
     if args.list:
         infos = list_actions(profile, read_only=ro)
         if args.json:

@@ -51,8 +51,7 @@ class GaleraNodeCommands:
             raise ValueError(f"not a Galera position (uuid:seqno): {position!r}")
         if any("{position}" in a for a in self.bootstrap):
             if position is None:
-                # The command wants a position we do not know: drop the option's value
-                # rather than pass a literal placeholder.
+                # Never pass a literal placeholder to the node's start command.
                 raise ValueError("the bootstrap command needs {position} but none is known")
             return substitute(self.bootstrap, {"position": position})
         return list(self.bootstrap)
@@ -117,12 +116,18 @@ class ActionSettings:
             )
         hp = profile.haproxy
         bg = BlueGreenSettings()
+        # The deployment checklist's smoke request, when the profile has one.
+        smoke = getattr(getattr(profile, "checklist", None), "bluegreen", None)
         if hp is not None:
             deploy = getattr(hp, "deploy_command", None)
             bg = BlueGreenSettings(
                 frontend_url=getattr(hp, "frontend_url", None),
-                smoke_path=getattr(hp, "smoke_path", None) or bg.smoke_path,
-                smoke_host=getattr(hp, "smoke_host", bg.smoke_host),
+                smoke_path=getattr(hp, "smoke_path", None)
+                or getattr(smoke, "smoke_path", None)
+                or bg.smoke_path,
+                smoke_host=getattr(hp, "smoke_host", None)
+                or getattr(smoke, "smoke_host", None)
+                or bg.smoke_host,
                 deploy_command=tuple(deploy) if deploy else None,
                 deploy_ssh=getattr(hp, "deploy_ssh", None),
             )

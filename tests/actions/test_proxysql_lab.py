@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,10 +67,20 @@ def all_serving() -> bool:
     return all(hgs and hgs != {9999} for hgs in placement().values())
 
 
+def settled() -> bool:
+    """Every node serving, for three monitor checks in a row (a node that just rejoined the
+    cluster can flap through the offline hostgroup while it catches up)."""
+    for _ in range(3):
+        if not all_serving():
+            return False
+        time.sleep(2.0)
+    return True
+
+
 @pytest.fixture
 def galera_in_proxysql() -> Iterator[None]:
     require_lab(6032, *NODES.values())
-    assert wait_until(all_serving, 30), placement()
+    assert wait_until(settled, 60), placement()
     yield
     for port in NODES.values():
         with contextlib.suppress(pymysql.MySQLError):
