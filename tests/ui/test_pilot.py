@@ -152,7 +152,7 @@ async def test_pause_and_refresh_reach_the_source(
         await settle(pilot, app, degraded[-1])
         source = sink[0]
         await pilot.press("p")
-        assert source.paused and app.paused
+        assert (source.paused, app.paused) == (True, True)
         assert "PAUSED" in text_of(app.query_one(StatusHeader))
         await pilot.press("r")
         assert source.refreshes == [None]  # refresh works while paused
@@ -266,7 +266,7 @@ async def test_stale_pane_keeps_its_data_and_says_for_how_long_and_why(
 
 
 async def test_rows_are_updated_by_key_and_the_cursor_stays(
-    degraded: list[EngineUpdate], tmp_path: Path
+    degraded: list[EngineUpdate], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sink: list[ScriptedSource] = []
     app = make_app(degraded, tmp_path, autoplay=False, sink=sink)
@@ -282,7 +282,7 @@ async def test_rows_are_updated_by_key_and_the_cursor_stays(
         def no_rebuild(*a: object, **k: object) -> None:
             raise AssertionError("tables are updated by key, never cleared")
 
-        table.clear = no_rebuild  # type: ignore[method-assign]
+        monkeypatch.setattr(table, "clear", no_rebuild)
         keys_before = [r.key for r in table.ordered_rows]
         source.step(len(degraded) - 6)
         await settle(pilot, app, degraded[-1])
@@ -333,7 +333,7 @@ async def test_a_remapped_key_works_and_shows_everywhere(
 
 
 class BrokenSource:
-    layers = ("galera",)
+    layers: tuple[str, ...] = ("galera",)
 
     def __init__(self, emit: Any) -> None:
         self.emit = emit
