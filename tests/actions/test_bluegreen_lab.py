@@ -4,6 +4,7 @@ a server down. The live colour is restored in teardown."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,15 +43,23 @@ async def test_switch_in_steps_then_roll_back(
     lab_ctx: ActionContext, colours: tuple[str, str]
 ) -> None:
     live, idle = colours
+    # The profile's deploy step runs first, on the HAProxy host (here a harmless echo).
+    bg = dataclasses.replace(
+        lab_ctx.settings.bluegreen, deploy_command=("echo", "deploy", "{ref}", "to", "{colour}")
+    )
+    lab_ctx.settings = dataclasses.replace(lab_ctx.settings, bluegreen=bg)
     outcome = await run_action(
         lab_ctx,
         "bluegreen.switch",
         idle,
-        {"steps": "10,50,100"},
+        {"steps": "10,50,100", "deploy": "v1.2.3"},
         confirmer=TypedConfirmer([idle]),
     )
     assert outcome.status == "verified", outcome.left_in
-    commands = [s.command for s in outcome.steps]
+    deploy = outcome.steps[0]
+    assert deploy.command == f"echo deploy v1.2.3 to {idle}"
+    assert deploy.ok and f"deploy v1.2.3 to {idle}" in deploy.detail
+    commands = [s.command for s in outcome.steps[1:]]
     assert commands[:2] == [f"set map {MAP} canary {idle}", f"set map {MAP} canary_pct 10"]
     assert f"set map {MAP} canary_pct 50" in commands
     assert f"set map {MAP} live {idle}" in commands
