@@ -17,7 +17,9 @@ pytestmark = pytest.mark.lab
 
 
 async def test_every_layer_of_the_lab_polls_on_its_own() -> None:
-    require_lab(3307, 3308, 3309, 6032, 8404, 6379, 26379, 9090, 9093, 2222)
+    # not the Galera or Redis ports: other engineers' faults stop those, and a stopped
+    # node is what the engine must cope with, not a reason to skip
+    require_lab(6032, 8404, 26379, 9090, 9093, 2222)
     profile = load_profile("local")
     updates: list[EngineUpdate] = []
     engine = PollEngine(profile, Transports(profile), updates.append, close_transports=True)

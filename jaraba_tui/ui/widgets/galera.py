@@ -88,7 +88,7 @@ def node_detail(n: GaleraNodeSnapshot, pal: Palette) -> Text:
     if n.process is not None:
         out.append(f"\nprocess: {n.process.detail}")
     if n.sql_error is not None:
-        out.append(f"\nSQL: {n.sql_error.sentence()}", style=pal.crit)
+        out.append(f"\nSQL: {n.sql_error.message}", style=pal.crit)
     gs = n.grastate
     if gs is not None:
         safe = {True: "1", False: "0", None: "?"}[gs.safe_to_bootstrap]
