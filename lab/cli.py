@@ -202,6 +202,15 @@ def cmd_fault(procs: Procs, args: argparse.Namespace) -> int:
         galera.start(procs, node, new_cluster=args.new_cluster, position=args.position)
         if args.wait:
             galera.wait_synced(procs, node)
+    elif what == "galera-recover":
+        node = _node(procs, args.node)
+        if procs.alive(node.name):
+            raise LabError(f"{node.name} is running; --wsrep-recover is for a stopped node")
+        found = galera.recover_position(node)
+        if found is None:
+            raise LabError(f"no position recovered for {node.name}:\n" + galera.tail(node.dir / "recover.log"))
+        print(f"Recovered position: {found[0]}:{found[1]}")
+        return 0
     elif what == "redis-kill-master":
         master = sentinel_master(SENTINEL_PORTS[0])
         if master is None:
@@ -263,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--new-cluster", action="store_true")
     gs.add_argument("--position", help="uuid:seqno for --wsrep_start_position")
     gs.add_argument("--wait", action="store_true", help="wait until Synced")
+    gr = fs.add_parser("galera-recover", help="mariadbd --wsrep-recover on a stopped node; prints 'Recovered position: uuid:seqno'")
+    gr.add_argument("node", type=int)
     fs.add_parser("redis-kill-master", help="kill -9 the Redis instance Sentinel names master")
     a = fs.add_parser("app-stop", help="stop one app server, e.g. blue2")
     a.add_argument("app", choices=[f"{c}{i}" for c in ("blue", "green") for i in (1, 2, 3)])

@@ -341,6 +341,8 @@ HOST_PROBE = r"""
 dd=$1 log=$2 n=$3
 echo '@@process'
 for p in $(pgrep -x 'mariadbd|mysqld'); do
+  # a zombie (Z) or dead (X) process, just killed, is no running server
+  case $(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$p/stat" 2>/dev/null) in Z|X|'') continue;; esac
   printf '%s %s\n' "$p" "$(readlink "/proc/$p/cwd" 2>/dev/null)"
 done
 if [ -n "$dd" ]; then

@@ -11,7 +11,7 @@ from jaraba_tui.profile.errors import ProfileIssue, shown, toml_key
 from jaraba_tui.profile.models import Profile, iter_secrets
 
 #: Fields that name an SSH host of ``[ssh.hosts]``.
-SSH_REFERENCES = frozenset({"via", "ssh", "jump", "stats_via"})
+SSH_REFERENCES = frozenset({"via", "ssh", "jump", "stats_via", "deploy_ssh"})
 
 
 def _references(value: object, key: str) -> Iterator[tuple[str, str]]:

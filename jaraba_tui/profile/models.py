@@ -86,7 +86,12 @@ class GaleraNode(_Model):
     process: Name = "mariadbd"
     start_command: Argv | None = None
     stop_command: Argv | None = None
+    #: Start as a new cluster; ``{position}`` is replaced by the recovered uuid:seqno.
     bootstrap_command: Argv | None = None
+    #: Print "Recovered position: uuid:seqno" of a stopped node (default: galera_recovery).
+    recover_command: Argv | None = None
+    #: Where the recover command writes that line, when not to its output.
+    recover_log: RemotePath | None = None
 
 
 class GaleraConfig(_Model):
@@ -151,6 +156,12 @@ class HAProxyConfig(_Model):
     stats_via: Name | None = None
     map_file: RemotePath | None = None
     ssh: Name | None = None
+    #: The public entry point, to verify what users get after a blue/green switch.
+    frontend_url: Url | None = None
+    #: Deploy a ref on the idle colour before a switch: ``{colour}`` and ``{ref}`` replaced.
+    deploy_command: Argv | None = None
+    #: SSH host the deploy command runs on (default: ``ssh``, the HAProxy host).
+    deploy_ssh: Name | None = None
 
     @model_validator(mode="after")
     def _something(self) -> HAProxyConfig:

@@ -211,6 +211,9 @@ def check_argv(value: object) -> list[str]:
             raise bad("every argument of a command must be a string", "quote each argument")
         if "\x00" in arg or "\n" in arg or "\r" in arg:
             raise bad("a command argument cannot contain NUL or newlines", "remove them")
+    # ${NAME} / ${NAME:-default} expand here, on the bastion, as in paths: each result stays
+    # one argument (quoted on the remote side), so an expansion can never become shell code.
+    value = [expand_vars(arg) if "${" in arg else arg for arg in value]
     if not _PROGRAM.match(value[0]):
         raise bad(
             f"invalid program name {shown(value[0])}",
