@@ -208,7 +208,9 @@ def cmd_fault(procs: Procs, args: argparse.Namespace) -> int:
             raise LabError(f"{node.name} is running; --wsrep-recover is for a stopped node")
         found = galera.recover_position(node)
         if found is None:
-            raise LabError(f"no position recovered for {node.name}:\n" + galera.tail(node.dir / "recover.log"))
+            raise LabError(
+                f"no position recovered for {node.name}:\n" + galera.tail(node.dir / "recover.log")
+            )
         print(f"Recovered position: {found[0]}:{found[1]}")
         return 0
     elif what == "redis-kill-master":
@@ -272,7 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--new-cluster", action="store_true")
     gs.add_argument("--position", help="uuid:seqno for --wsrep_start_position")
     gs.add_argument("--wait", action="store_true", help="wait until Synced")
-    gr = fs.add_parser("galera-recover", help="mariadbd --wsrep-recover on a stopped node; prints 'Recovered position: uuid:seqno'")
+    gr = fs.add_parser(
+        "galera-recover",
+        help="mariadbd --wsrep-recover on a stopped node; prints 'Recovered position: uuid:seqno'",
+    )
     gr.add_argument("node", type=int)
     fs.add_parser("redis-kill-master", help="kill -9 the Redis instance Sentinel names master")
     a = fs.add_parser("app-stop", help="stop one app server, e.g. blue2")
