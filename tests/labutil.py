@@ -14,7 +14,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-LAB_DIR = Path(os.environ.get("JARABA_LAB_DIR", "/tmp/jaraba-lab"))
+
+
+def _lab_dir() -> Path:
+    """The lab's state directory, found as lab/procs.py finds it."""
+    explicit = os.environ.get("JARABA_LAB_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg).resolve() / "jaraba-lab") if xdg else Path("/tmp/jaraba-lab")
+
+
+LAB_DIR = _lab_dir()
 
 
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
