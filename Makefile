@@ -50,5 +50,6 @@ demo: deps install
 	$(LAB) up
 	jaraba-ops --profile local
 
+# Benchmarks (measurements, not tests): `make bench BENCH_ARGS="--quick"` or "--only cost".
 bench:
-	$(PYTHON) bench/run.py
+	$(PYTHON) bench/run.py $(BENCH_ARGS)

@@ -6,6 +6,8 @@ time, of the slowest single endpoint and of the sum of all endpoints, and the ra
 wall / slowest (budget: <= 1.3).
 
     python bench/poll_cycle.py [--profile local] [--cycles 50]
+
+The suite's runner (bench/run.py) calls :func:`bench`, which adds the figures and budget.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from jaraba_tui.collectors.stack import StackTargets, collect_stack
 from jaraba_tui.profile import load_profile
@@ -26,6 +29,8 @@ from jaraba_tui.transport.factory import Transports
 from jaraba_tui.wiring import build_targets, layer_timeout
 
 RESULTS = Path(__file__).resolve().parent / "results"
+NAME = "poll_cycle"
+TITLE = "whole-stack poll wall time vs slowest / sum of endpoints"
 
 
 def endpoints(t: StackTargets) -> dict[str, StackTargets]:
@@ -103,6 +108,81 @@ async def run(profile_name: str, cycles: int) -> dict[str, object]:
         "slowest_endpoints_seen": sorted({r["slowest"] for r in rows}),
     }
     return {"summary": summary, "cycles": rows}
+
+
+def bench(opts: Any) -> dict[str, Any]:
+    """For bench/run.py: the lab checked first, then :func:`run`, with figures."""
+    from common import Figure, git_state, loadavg, wait_lab_healthy
+
+    lab = wait_lab_healthy()
+    load0 = loadavg()
+    result = asyncio.run(run("local", opts.cycles))
+    s = result["summary"]
+    assert isinstance(s, dict)
+    cmd = f"python3 bench/run.py --only poll_cycle --cycles {opts.cycles}"
+    how = f"{s['cycles']} cycles, {s['endpoints']} endpoints, lab profile"
+    figs = [
+        Figure(
+            "wall_over_slowest_p50",
+            "wall / slowest endpoint, p50",
+            round(s["wall_over_slowest"]["p50"], 3),
+            "x",
+            budget=1.3,
+            load=load0,
+            command=cmd,
+            note=how,
+        ),
+        Figure(
+            "wall_over_slowest_p95",
+            "wall / slowest endpoint, p95",
+            round(s["wall_over_slowest"]["p95"], 3),
+            "x",
+            budget=1.3,
+            load=load0,
+            command=cmd,
+            note=how,
+        ),
+        Figure(
+            "wall_p50",
+            "whole-stack poll wall, p50",
+            round(s["wall_ms"]["p50"], 1),
+            "ms",
+            load=load0,
+            command=cmd,
+        ),
+        Figure(
+            "slowest_p50",
+            "slowest single endpoint, p50",
+            round(s["slowest_endpoint_ms"]["p50"], 1),
+            "ms",
+            load=load0,
+            command=cmd,
+        ),
+        Figure(
+            "sum_p50",
+            "sum of all endpoints, p50",
+            round(s["sum_of_endpoints_ms"]["p50"], 1),
+            "ms",
+            load=load0,
+            command=cmd,
+        ),
+        Figure(
+            "wall_over_sum_p50",
+            "wall / sum of endpoints, p50",
+            round(s["wall_ms"]["p50"] / s["sum_of_endpoints_ms"]["p50"], 3),
+            "x",
+            load=load0,
+            command=cmd,
+        ),
+    ]
+    return {
+        "benchmark": NAME,
+        "when": s["when"],
+        "git": git_state(),
+        "figures": [f.as_dict() for f in figs],
+        "lab": lab,
+        **result,
+    }
 
 
 def main() -> int:

@@ -1,0 +1,193 @@
+"""Benchmark 4, start-up.
+
+(a) Process start to the first frame with data, on the lab, in a real terminal (tmux 120x40):
+    the clock starts just before ``tmux new-session`` launches ``jaraba-ops --profile local``
+    and stops when ``capture-pane`` (polled every ~10 ms) shows the first frame at all, the
+    first layer card with data, and every layer's card with data (the full-stack frame).
+(b) ``jaraba-ops --help`` next to ``dolphie --help`` with hyperfine (no shell, warm-up runs).
+
+Budgets (issue 6): first full-stack data frame <= 1.0 s; --help <= half of Dolphie's.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from typing import Any
+
+from common import (
+    DOLPHIE,
+    WORK,
+    Figure,
+    dist,
+    jaraba_ops,
+    layers_with_data,
+    loadavg,
+    log,
+    result,
+    tmux_session,
+    wait_lab_healthy,
+)
+
+NAME = "startup"
+TITLE = "start to first data frame on the lab; --help vs dolphie --help"
+
+
+def first_frames(reps: int) -> list[dict[str, Any]]:
+    runs = []
+    argv = [jaraba_ops(), "--profile", "local"]
+    for i in range(reps):
+        lab = wait_lab_healthy()
+        load0 = loadavg()
+        with tmux_session("startup") as t:
+            t0 = time.monotonic()
+            t.start(argv)
+            marks: dict[str, float] = {}
+            seen_layers: dict[str, float] = {}
+            deadline = t0 + 30
+            while time.monotonic() < deadline:
+                screen = t.capture()
+                now = time.monotonic() - t0
+                if "jaraba-ops" in screen and "first" not in marks:
+                    marks["first"] = now
+                for layer in layers_with_data(screen):
+                    seen_layers.setdefault(layer, now)
+                if seen_layers and "data" not in marks:
+                    marks["data"] = now
+                if len(seen_layers) == 6:
+                    marks["full"] = now
+                    break
+                time.sleep(0.01)
+            t.quit_and_wait()
+        runs.append(
+            {
+                "rep": i + 1,
+                "first_frame_s": _r(marks.get("first")),
+                "first_data_s": _r(marks.get("data")),
+                "full_stack_s": _r(marks.get("full")),
+                "per_layer_s": {k: _r(v) for k, v in sorted(seen_layers.items())},
+                "load": load0,
+                "lab_healthy": lab["healthy"],
+            }
+        )
+        log(f"start-up rep {i + 1}: {runs[-1]}")
+        time.sleep(1)
+    return runs
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def help_times(runs: int) -> dict[str, Any]:
+    if shutil.which("hyperfine") is None:
+        return {"error": "hyperfine not installed (apt-get install -y hyperfine)"}
+    out = WORK / "hyperfine-help.json"
+    WORK.mkdir(parents=True, exist_ok=True)
+    ours = f"{jaraba_ops()} --help"
+    theirs = f"{DOLPHIE} --help"
+    cmd = ["hyperfine", "-N", "--warmup", "3", "--runs", str(runs), "--export-json", str(out)]
+    load0 = loadavg()
+    proc = subprocess.run([*cmd, ours, theirs], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-800:]}
+    data = json.loads(out.read_text())["results"]
+    res = {
+        r["command"]: {
+            "mean_ms": round(r["mean"] * 1000, 1),
+            "median_ms": round(r["median"] * 1000, 1),
+            "stddev_ms": round(r["stddev"] * 1000, 1),
+            "min_ms": round(r["min"] * 1000, 1),
+        }
+        for r in data
+    }
+    return {
+        "command": " ".join([*cmd, repr(ours), repr(theirs)]),
+        "ours": res[ours],
+        "dolphie": res[theirs],
+        "load": load0,
+        "stdout": proc.stdout,
+    }
+
+
+def bench(opts: Any) -> dict[str, Any]:
+    reps = max(3, opts.reps + 2)
+    log(f"first frames: {reps} starts of jaraba-ops --profile local in tmux")
+    runs = first_frames(reps)
+    log("--help: hyperfine")
+    helps = help_times(10 if opts.quick else 30)
+    full = [r["full_stack_s"] for r in runs if r["full_stack_s"] is not None]
+    data = [r["first_data_s"] for r in runs if r["first_data_s"] is not None]
+    first = [r["first_frame_s"] for r in runs if r["first_frame_s"] is not None]
+    load = [r["load"][0] for r in runs]
+    cmd = f"tmux new-session 120x40 '{jaraba_ops()} --profile local' -> capture-pane every 10 ms"
+    note = f"median of {len(full)} starts"
+    figs = [
+        Figure(
+            "full_stack_s",
+            "first full-stack data frame (median)",
+            dist(full, 3).get("p50"),
+            "s",
+            budget=1.0,
+            load=[max(load)] if load else loadavg(),
+            command=cmd,
+            note=note,
+        ),
+        Figure(
+            "first_data_s",
+            "first frame with any data (median)",
+            dist(data, 3).get("p50"),
+            "s",
+            command=cmd,
+            note=note,
+        ),
+        Figure(
+            "first_frame_s",
+            "first frame at all (median)",
+            dist(first, 3).get("p50"),
+            "s",
+            command=cmd,
+            note=note,
+        ),
+    ]
+    if "error" not in helps:
+        o, d = helps["ours"]["median_ms"], helps["dolphie"]["median_ms"]
+        hc = helps["command"]
+        figs += [
+            Figure(
+                "help_ours_ms",
+                "jaraba-ops --help (median)",
+                o,
+                "ms",
+                load=helps["load"],
+                command=hc,
+            ),
+            Figure(
+                "help_dolphie_ms",
+                "dolphie --help (median)",
+                d,
+                "ms",
+                load=helps["load"],
+                command=hc,
+            ),
+            Figure(
+                "help_ratio",
+                "--help: ours / Dolphie",
+                round(o / d, 3),
+                "x",
+                budget=0.5,
+                load=helps["load"],
+                command=hc,
+            ),
+        ]
+    return result(
+        NAME,
+        figs,
+        first_frames=runs,
+        full_stack_s=dist(full, 3),
+        help=helps,
+        definition="full-stack frame: each of the 6 overview cards shows data "
+        "(not 'waiting for the first poll')",
+    )
