@@ -4,7 +4,8 @@ reference: Dolphie watching one Galera node (127.0.0.1:3307) at 1 s.
 
 CPU = utime + stime of the process (all threads) from /proc/PID/stat over the window, after
 the first frame with data and a short warm-up. The three configurations are interleaved
-(ours 1 s, Dolphie, ours 2 s; repeated) so that they share the machine's noise; medians.
+(ours 1 s, Dolphie, ours 2 s, ours 1 s read-only; repeated) so that they share the
+machine's noise; medians. The read-only run is a diagnostic (see the figure's note).
 
 Budget (issue 6): ours watching the whole stack <= half of Dolphie watching one node.
 """
@@ -61,6 +62,9 @@ def configs() -> list[tuple[str, list[str], dict[str, str]]]:
         ("ours_1s", [jaraba_ops(), "--profile", str(p1)], {}),
         ("dolphie_1s", dolphie, {"HOME": str(home)}),
         ("ours_2s", [jaraba_ops(), "--profile", str(p2)], {}),
+        # diagnostic: a read-only console offers no action keys, so it never refreshes its
+        # bindings after a poll (the footer is not rebuilt on every update)
+        ("ours_1s_read_only", [jaraba_ops(), "--profile", str(p1), "--read-only"], {}),
     ]
 
 
@@ -139,6 +143,15 @@ def bench(opts: Any) -> dict[str, Any]:
             load=loads["ours_2s"],
             command=cmd["ours_2s"],
             note=how,
+        ),
+        Figure(
+            "ours_1s_read_only",
+            "diagnostic: ours 1 s with --read-only",
+            med["ours_1s_read_only"],
+            "CPU s/min",
+            load=loads["ours_1s_read_only"],
+            command=cmd["ours_1s_read_only"],
+            note="no action keys: bindings not refreshed after each poll",
         ),
         Figure(
             "dolphie_1s",

@@ -9,6 +9,8 @@ Nothing in the product changes: this wraps from outside.
   the update waited in the message queue since the engine emitted it: ``queue``;
 - each screen update (Textual's compositor refresh and the write to the terminal,
   ``Screen._on_timer_update``) is timed: ``frame`` [start, s, current pane];
+- pane switches (``action_goto``: ``goto``), a pane's lazy redraw when shown (``show``) and
+  every widget recompose (the Footer's, when bindings change: ``recompose``) are timed;
 - every ``--every`` seconds one line: RSS, peak RSS, fds, sockets, threads, asyncio tasks,
   the engine's own tasks, polls per layer, timeline length, CPU seconds; and the timings
   since the previous line.
@@ -29,14 +31,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import fd_counts, status_kb
 from textual.screen import Screen
+from textual.widget import Widget
 
 from jaraba_tui.engine import EngineUpdate, PollEngine
 from jaraba_tui.profile import load_profile
 from jaraba_tui.transport.factory import Transports
 from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
 from jaraba_tui.ui.source import Emit, UpdateSource
+from jaraba_tui.ui.widgets.pane import Pane
 
-T: dict[str, list[Any]] = {"collect": [], "apply": [], "queue": [], "frame": []}
+T: dict[str, list[Any]] = {
+    "collect": [],
+    "apply": [],
+    "queue": [],
+    "frame": [],
+    "recompose": [],
+    "show": [],
+    "goto": [],
+}
 CURRENT = {"pane": "overview"}
 
 _orig_timer_update = Screen._on_timer_update
@@ -50,6 +62,30 @@ def _timed_timer_update(self: Screen[Any]) -> None:
 
 
 Screen._on_timer_update = _timed_timer_update  # type: ignore[method-assign]
+
+_orig_recompose = Widget.recompose
+
+
+async def _timed_recompose(self: Widget) -> None:
+    t0 = time.perf_counter()
+    w0 = time.time()
+    await _orig_recompose(self)
+    T["recompose"].append([round(w0, 4), time.perf_counter() - t0, type(self).__name__])
+
+
+Widget.recompose = _timed_recompose  # type: ignore[method-assign]
+
+_orig_on_show = Pane.on_show
+
+
+def _timed_on_show(self: Pane) -> None:
+    t0 = time.perf_counter()
+    w0 = time.time()
+    _orig_on_show(self)
+    T["show"].append([round(w0, 4), time.perf_counter() - t0, self.id])
+
+
+Pane.on_show = _timed_on_show  # type: ignore[method-assign]
 
 
 class BenchApp(JarabaApp):
@@ -79,8 +115,11 @@ class BenchApp(JarabaApp):
             T["queue"].append([update.layer, t0 - emitted])
 
     def action_goto(self, pane: str) -> None:
+        t0 = time.perf_counter()
+        w0 = time.time()
         super().action_goto(pane)
         CURRENT["pane"] = self.current_pane
+        T["goto"].append([round(w0, 4), time.perf_counter() - t0, pane])
 
 
 def _tasks() -> int | None:

@@ -61,12 +61,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run(profile_name: str, cycles: int) -> dict[str, object]:
+def without_ssh(t: StackTargets) -> StackTargets:
+    """The same stack without the SSH side (Galera host probes, host checks): separates the
+    console's own concurrency from a single sshd serving every probe of the lab."""
+    return replace(t, galera=tuple(replace(g, shell=None) for g in t.galera), hosts=())
+
+
+async def run(profile_name: str, cycles: int, *, no_ssh: bool = False) -> dict[str, object]:
     profile = load_profile(profile_name)
     lt = layer_timeout(profile)
     timeout = profile.poll.connect_timeout + profile.poll.read_timeout
     async with Transports(profile) as tr:
         targets = build_targets(profile, tr)
+        if no_ssh:
+            targets = without_ssh(targets)
         singles = endpoints(targets)
         await collect_stack(targets, timeout=timeout, layer_timeout=lt)  # warm connections
         rows = []
@@ -96,6 +104,7 @@ async def run(profile_name: str, cycles: int) -> dict[str, object]:
     summary = {
         "benchmark": "poll_cycle",
         "profile": profile_name,
+        "without_ssh": no_ssh,
         "cycles": cycles,
         "endpoints": len(singles),
         "host": platform.node(),
@@ -119,6 +128,10 @@ def bench(opts: Any) -> dict[str, Any]:
     result = asyncio.run(run("local", opts.cycles))
     s = result["summary"]
     assert isinstance(s, dict)
+    load1 = loadavg()
+    variant = asyncio.run(run("local", opts.cycles, no_ssh=True))
+    v = variant["summary"]
+    assert isinstance(v, dict)
     cmd = f"python3 bench/run.py --only poll_cycle --cycles {opts.cycles}"
     how = f"{s['cycles']} cycles, {s['endpoints']} endpoints, lab profile"
     figs = [
@@ -167,6 +180,23 @@ def bench(opts: Any) -> dict[str, Any]:
             command=cmd,
         ),
         Figure(
+            "no_ssh_wall_over_slowest_p50",
+            "without the SSH probes: wall / slowest, p50",
+            round(v["wall_over_slowest"]["p50"], 3),
+            "x",
+            load=load1,
+            command=cmd,
+            note=f"diagnostic: {v['endpoints']} endpoints, Galera SQL only, no host checks",
+        ),
+        Figure(
+            "no_ssh_wall_over_slowest_p95",
+            "without the SSH probes: wall / slowest, p95",
+            round(v["wall_over_slowest"]["p95"], 3),
+            "x",
+            load=load1,
+            command=cmd,
+        ),
+        Figure(
             "wall_over_sum_p50",
             "wall / sum of endpoints, p50",
             round(s["wall_ms"]["p50"] / s["sum_of_endpoints_ms"]["p50"], 3),
@@ -182,6 +212,7 @@ def bench(opts: Any) -> dict[str, Any]:
         "figures": [f.as_dict() for f in figs],
         "lab": lab,
         **result,
+        "without_ssh": variant,
     }
 
 

@@ -1,8 +1,8 @@
 """jaraba-ops benchmark suite (issue 6): runs the benchmarks, writes bench/results/<name>.json
 and prints a summary table: every figure next to its budget, "met" or "missed".
 
-    python bench/run.py                       # everything, full durations (about 35 min)
-    python bench/run.py --quick               # everything, short durations (about 8 min)
+    python bench/run.py                       # everything, full durations (about 45 min)
+    python bench/run.py --quick               # everything, short durations (about 12 min)
     python bench/run.py --only cost,startup   # a subset; --skip soak; --list
     python bench/run.py --soak-seconds 120 --cost-seconds 30 --reps 2
 

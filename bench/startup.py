@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from typing import Any
 
@@ -77,6 +78,45 @@ def first_frames(reps: int) -> list[dict[str, Any]]:
     return runs
 
 
+HELLO = """
+from textual.app import App
+from textual.widgets import Static
+
+class Hello(App):
+    def compose(self):
+        yield Static("hello-bench")
+
+Hello().run()
+"""
+
+
+def reference_frames(reps: int) -> dict[str, Any]:
+    """The floor and the peer, in the same terminal: a bare Textual app's first frame, and
+    Dolphie's first frame with data from one Galera node."""
+    home = WORK / "dolphie-home"
+    home.mkdir(parents=True, exist_ok=True)
+    dolphie = [str(DOLPHIE), "-h", "127.0.0.1", "-P", "3307", "-u", "root"]
+    dolphie += ["-p", "jaraba_root_dev", "-r", "1"]
+    cases = {
+        "textual_hello": ([sys.executable, "-c", HELLO], "hello-bench", {}),
+        "dolphie_data": (dolphie, "MariaDB", {"HOME": str(home)}),
+    }
+    out: dict[str, Any] = {}
+    for name, (argv, marker, env) in cases.items():
+        times = []
+        for _ in range(reps):
+            with tmux_session("startup-ref") as t:
+                t0 = time.monotonic()
+                t.start(argv, env)
+                ok, seen, _ = t.wait_screen(lambda s, m=marker: m in s, 30, 0.01)
+                if ok:
+                    times.append(seen - t0)
+                t.quit_and_wait("q" if name == "dolphie_data" else "ctrl+q")
+            time.sleep(0.5)
+        out[name] = {"s": dist(times, 3), "load": loadavg()}
+    return out
+
+
 def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
@@ -116,6 +156,9 @@ def bench(opts: Any) -> dict[str, Any]:
     reps = max(3, opts.reps + 2)
     log(f"first frames: {reps} starts of jaraba-ops --profile local in tmux")
     runs = first_frames(reps)
+    log("references: a bare Textual app's first frame, Dolphie's first data frame")
+    refs = reference_frames(reps)
+    log(f"  -> {refs}")
     log("--help: hyperfine")
     helps = help_times(10 if opts.quick else 30)
     full = [r["full_stack_s"] for r in runs if r["full_stack_s"] is not None]
@@ -152,6 +195,20 @@ def bench(opts: Any) -> dict[str, Any]:
             note=note,
         ),
     ]
+    for name, label in (
+        ("textual_hello", "reference: bare Textual app, first frame (median)"),
+        ("dolphie_data", "reference: Dolphie, first frame with data (median)"),
+    ):
+        figs.append(
+            Figure(
+                f"ref_{name}_s",
+                label,
+                refs[name]["s"].get("p50"),
+                "s",
+                load=refs[name]["load"],
+                command="same tmux start -> capture-pane loop",
+            )
+        )
     if "error" not in helps:
         o, d = helps["ours"]["median_ms"], helps["dolphie"]["median_ms"]
         hc = helps["command"]
@@ -188,6 +245,7 @@ def bench(opts: Any) -> dict[str, Any]:
         first_frames=runs,
         full_stack_s=dist(full, 3),
         help=helps,
+        references=refs,
         definition="full-stack frame: each of the 6 overview cards shows data "
         "(not 'waiting for the first poll')",
     )
