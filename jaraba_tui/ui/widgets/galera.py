@@ -180,8 +180,9 @@ class GaleraPane(LayerPane):
         if text != self._shown_log:
             self._shown_log = text
             log.update(text)
-            box = self.query_one("#galera-log-box", VerticalScroll)
-            self.call_after_refresh(box.scroll_end, animate=False)
+            # anchored: it stays at the newest line through the re-layouts that follow (a
+            # one-off scroll_end raced the wrap of the new text), until the user scrolls up
+            self.query_one("#galera-log-box", VerticalScroll).anchor()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._draw_detail()
