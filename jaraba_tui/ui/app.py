@@ -2,7 +2,9 @@
 
 Data flows one way: source -> EngineUpdate -> message (LayerPolled, CollectorFailed,
 SentinelEventsReceived) -> panes. Keys, footer, help and palette all come from
-:mod:`jaraba_tui.ui.commands`.
+:mod:`jaraba_tui.ui.commands`. Actions flow the other way (:mod:`jaraba_tui.ui.acting`): a
+key or palette entry -> the confirmation modal -> the actions runner -> the audit log, whose
+records come back into the timeline like any other engineer's.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher, DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
 from jaraba_tui.model.findings import Severity, worst
 from jaraba_tui.profile import Profile
 from jaraba_tui.ui import messages as msg
+from jaraba_tui.ui.acting import ActionDesk
 from jaraba_tui.ui.commands import (
     COMMANDS,
     LAYER_COMMANDS,
@@ -33,6 +36,7 @@ from jaraba_tui.ui.commands import (
     bindings,
 )
 from jaraba_tui.ui.format import TITLES, Palette
+from jaraba_tui.ui.ops import ConsoleOps
 from jaraba_tui.ui.screens import HelpScreen
 from jaraba_tui.ui.settings import load_keymap, load_state, save_state
 from jaraba_tui.ui.source import SourceFactory, UpdateSource
@@ -96,10 +100,13 @@ class JarabaApp(App[int]):
         keymap_path: Path | None = None,
         theme_dirs: Sequence[Path] | None = None,
         tick: float = 1.0,
+        ops: ConsoleOps | None = None,
+        audit_interval: float = 2.0,
     ) -> None:
         super().__init__()
         self.info = info
-        self.read_only = info.read_only
+        self.read_only = info.read_only or bool(ops and ops.read_only)
+        self.ops = ops
         self._source_factory = source
         self.source: UpdateSource | None = None
         self.clock = clock
@@ -113,6 +120,7 @@ class JarabaApp(App[int]):
         self.notices: list[str] = []
         self.palette = Palette()
         self.current_pane = PANES[0]
+        self.desk = ActionDesk(self, audit_interval)
 
         from jaraba_tui.ui.themes import theme_dirs as default_dirs
 
@@ -161,6 +169,7 @@ class JarabaApp(App[int]):
         self._redraw_all()
         self.set_interval(self._tick, self._on_tick)
         self._start_source()
+        self.desk.start_feed()
 
     def _start_source(self) -> None:
         self.stopped = None
@@ -195,6 +204,8 @@ class JarabaApp(App[int]):
                 pane.feed(update if isinstance(pane, OverviewPane) else None, ctx)
             else:
                 pane.feed(update, ctx)
+        if self.can_act:
+            self.refresh_bindings()  # the targets of the action keys may have changed
 
     def add_timeline_entries(self, entries: Iterable[TimelineEntry]) -> None:
         """The extension point for other sources of the timeline (the audit log's
@@ -257,6 +268,7 @@ class JarabaApp(App[int]):
                 overall=worst(u.findings) if u and u.findings else None,
                 now=ctx.now,
                 stopped=self.stopped is not None,
+                lock=self.desk.lock_badge,
             ),
             self.palette,
         )
@@ -367,6 +379,35 @@ class JarabaApp(App[int]):
     def set_console_theme(self, name: str) -> None:
         self.theme = name
 
+    # -- guarded actions and the audit feed (jaraba_tui/ui/acting.py) -------------------------
+    @property
+    def can_act(self) -> bool:
+        return self.desk.can_act
+
+    def action_targets(self, action: str) -> tuple[str, ...]:
+        return self.desk.targets(action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.desk.check(action, parameters)
+
+    def action_guarded(self, action: str) -> None:
+        self.desk.key_pressed(action)
+
+    def start_action(
+        self, action: str, target: str, params: dict[str, object] | None = None
+    ) -> None:
+        self.desk.start(action, target, params)
+
+    def poll_audit(self) -> None:
+        self.desk.poll_audit()
+
+    def redraw_chrome(self) -> None:
+        self._draw_chrome(self.render_ctx())
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.can_act:
+            self.refresh_bindings()  # the action keys follow the highlighted row
+
     def pause_layer(self, layer: str) -> None:
         """Hold one layer's polls (a confirmation modal shows its state)."""
         if self.source is not None:
@@ -387,6 +428,8 @@ class JarabaApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.close_source()
+        if self.ops is not None:
+            await self.ops.aclose()
 
 
 #: Every command the registry knows, for tests and docs.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from jaraba_tui.actions.types import Outcome, StepResult
 from jaraba_tui.engine import EngineUpdate
 
 
@@ -65,3 +66,42 @@ def message_for(update: EngineUpdate) -> Message:
     if state.stale:
         return CollectorFailed(update, state.error or "")
     return LayerPolled(update)
+
+
+# -- guarded actions (the confirmation modal posts these to the app) -------------------------
+class ActionConfirmed(Message):
+    """The engineer typed every confirmation phrase: execution starts."""
+
+    def __init__(self, action: str, target: str) -> None:
+        super().__init__()
+        self.action = action
+        self.target = target
+
+
+class ActionNotConfirmed(Message):
+    """A wrong or empty confirmation: nothing ran."""
+
+    def __init__(self, action: str, target: str) -> None:
+        super().__init__()
+        self.action = action
+        self.target = target
+
+
+class ActionStepFinished(Message):
+    def __init__(self, result: StepResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class ActionFinished(Message):
+    """Execution ended: verified, not verified, or failed (``outcome.left_in`` says how)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class ActionVerified(Message):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__()
+        self.outcome = outcome

@@ -1,4 +1,5 @@
-"""Modal screens: the help (every key, from the command registry)."""
+"""Modal screens: the help (every key, from the command registry). The action modal is
+:mod:`jaraba_tui.ui.action_screen`, the checklist :mod:`jaraba_tui.ui.checklist`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 
 from jaraba_tui.ui.commands import COMMANDS, LAYER_COMMANDS, visible
-from jaraba_tui.ui.format import ellipsize
+from jaraba_tui.ui.format import TITLES, ellipsize
 
 if TYPE_CHECKING:
     from jaraba_tui.ui.app import JarabaApp
@@ -27,6 +28,10 @@ Tab moves between a pane's tables and panels (and scrolls to them).
 Mouse: click a card on the overview to open its pane; click rows; scroll.
 Remap keys in {keymap}: binding id = "key", e.g. goto-galera = "g".
 """
+ACTION_NOTES = (
+    "Actions: a key works on its pane, on a highlighted row it applies to (the footer shows\n"
+    "it); it opens the checks and the plan and asks you to type the target's name.\n"
+)
 
 
 def help_text(app: JarabaApp, width: int = 100) -> Text:
@@ -35,7 +40,7 @@ def help_text(app: JarabaApp, width: int = 100) -> Text:
     pal = app.palette
     out = Text()
     out.append("jaraba-ops — keys\n", style="bold")
-    commands = visible((*COMMANDS, *LAYER_COMMANDS), app.read_only)
+    commands = visible((*COMMANDS, *LAYER_COMMANDS), app.read_only, has_profile=app.ops is not None)
     id_w = max(len(c.id) for c in commands) + 2
     for group in GROUPS:
         mine = [c for c in commands if c.group == group]
@@ -46,7 +51,8 @@ def help_text(app: JarabaApp, width: int = 100) -> Text:
             key = app.key_for(cmd) or "palette"
             line = Text()
             line.append(f"  {key:<14}", style="bold")
-            line.append(f"{cmd.title:<28}")
+            title = cmd.title if not cmd.pane else f"{cmd.title} [{TITLES[cmd.pane]}]"
+            line.append(f"{title:<28}", style=f"bold {pal.crit}" if cmd.dangerous else "")
             line.append(f"{cmd.id:<{id_w}}", style=pal.muted)
             room = width - line.cell_len
             if room >= 24:
@@ -55,6 +61,8 @@ def help_text(app: JarabaApp, width: int = 100) -> Text:
             out.append("\n")
     out.append("\n")
     out.append(NOTES.format(keymap=app.keymap_path or "keymap.toml"), style=pal.muted)
+    if app.can_act:
+        out.append(ACTION_NOTES, style=pal.muted)
     return out
 
 

@@ -9,6 +9,7 @@ from jaraba_tui.model.snapshot import StackSnapshot
 from jaraba_tui.resources import themes_dir
 from jaraba_tui.transport.base import TransportError
 from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
+from jaraba_tui.ui.ops import ConsoleOps
 from jaraba_tui.ui.source import ScriptedSource, scripted
 from tests.engine.fakes import recorded
 
@@ -57,6 +58,7 @@ def make_app(
     theme: str | None = "jaraba-dark",
     theme_dirs: list[Path] | None = None,
     keymap: str | None = None,
+    ops: ConsoleOps | None = None,
 ) -> JarabaApp:
     now = fixed_clock(updates) if updates else 1_767_225_600.0
     keymap_path = tmp_path / "keymap.toml"
@@ -71,4 +73,6 @@ def make_app(
         keymap_path=keymap_path,
         theme_dirs=theme_dirs if theme_dirs is not None else [themes_dir()],
         tick=3600.0,
+        ops=ops,
+        audit_interval=3600.0,  # tests read the audit log with app.poll_audit()
     )

@@ -88,7 +88,9 @@ def test_registry_ids_are_unique_and_every_pane_has_a_key() -> None:
     assert len(ids) == len(set(ids))
     keyed = {c.id for c in COMMANDS if c.key}
     assert {f"goto-{p}" for p in PANES} <= keyed
-    assert visible(COMMANDS, read_only=True) == list(COMMANDS)  # no write actions yet
+    writes = [c for c in COMMANDS if c.requires_write]
+    assert writes and all(c.capability for c in writes)  # the guarded actions, nothing else
+    assert visible(COMMANDS, read_only=True) == [c for c in COMMANDS if not c.requires_write]
 
 
 def test_formatting_helpers() -> None:

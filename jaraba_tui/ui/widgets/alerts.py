@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from jaraba_tui.collectors.alerts import AlertsSnapshot, PromAlert
+from jaraba_tui.collectors.alerts import AlertsSnapshot, AmAlert, PromAlert
 from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.model.findings import Severity
 from jaraba_tui.model.health.alerts import SEVERITY_OF_LABEL
@@ -39,13 +39,78 @@ def _key(a: PromAlert) -> str:
     return a.name + "{" + ",".join(f"{k}={v}" for k, v in sorted(a.labels.items())) + "}"
 
 
+def _am_key(a: AmAlert) -> str:
+    return f"am:{a.fingerprint}"
+
+
+def am_match(p: PromAlert, am_alerts: tuple[AmAlert, ...]) -> AmAlert | None:
+    """Alertmanager's copy of a Prometheus alert: same name, every Prometheus label equal
+    (Alertmanager's may carry more: the external labels)."""
+    for am in am_alerts:
+        if am.name == p.name and all(am.labels.get(k) == v for k, v in p.labels.items()):
+            return am
+    return None
+
+
+def _am_word(am: AmAlert | None) -> str:
+    if am is None:
+        return "-"
+    return am.state + (" (silenced)" if am.silenced_by else "")
+
+
+def alert_targets(a: AlertsSnapshot) -> dict[str, str]:
+    """Row key -> Alertmanager fingerprint (what ``alert.silence`` acts on)."""
+    am_alerts = a.alertmanager.alerts if a.alertmanager is not None else ()
+    out: dict[str, str] = {}
+    matched: set[str] = set()
+    for p in a.prometheus.alerts if a.prometheus is not None else ():
+        am = am_match(p, am_alerts)
+        if am is not None:
+            out[_key(p)] = am.fingerprint
+            matched.add(am.fingerprint)
+    for am in am_alerts:
+        if am.fingerprint not in matched:
+            out[_am_key(am)] = am.fingerprint
+    return out
+
+
+def _am_only_rows(
+    a: AlertsSnapshot, now: float, pal: Palette, seen: set[str]
+) -> list[tuple[str, list[str | Text]]]:
+    """Alerts Alertmanager holds that Prometheus does not report (posted by another
+    source, or resolved in Prometheus but not yet in Alertmanager)."""
+    rows: list[tuple[str, list[str | Text]]] = []
+    am_alerts = a.alertmanager.alerts if a.alertmanager is not None else ()
+    for am in sorted(am_alerts, key=lambda x: (x.name, x.fingerprint)):
+        if am.fingerprint in seen:
+            continue
+        sev = SEVERITY_OF_LABEL.get((am.severity or "").lower(), Severity.WARN)
+        labels = ",".join(
+            f"{k}={v}" for k, v in sorted(am.labels.items()) if k not in ("alertname", "severity")
+        )
+        summary = am.annotations.get("summary") or am.annotations.get("description") or ""
+        rows.append(
+            (
+                _am_key(am),
+                [
+                    sev_text(sev, pal, short=True),
+                    Text(am.name, style="bold"),
+                    "firing",
+                    "-" if am.starts_at is None else age(now - am.starts_at),
+                    ellipsize(labels, 40),
+                    _am_word(am) + " · AM only",
+                    ellipsize(summary, 80),
+                ],
+            )
+        )
+    return rows
+
+
 def alert_rows(a: AlertsSnapshot, now: float, pal: Palette) -> list[tuple[str, list[str | Text]]]:
+    am_alerts = a.alertmanager.alerts if a.alertmanager is not None else ()
     if a.prometheus is None:
-        return []
-    am_state = {}
-    if a.alertmanager is not None:
-        for am in a.alertmanager.alerts:
-            am_state[am.name] = am.state + (" (silenced)" if am.silenced_by else "")
+        return _am_only_rows(a, now, pal, set())
+    seen: set[str] = set()
     rows: list[tuple[str, list[str | Text]]] = []
     order = {"firing": 0, "pending": 1}
     alerts = sorted(
@@ -60,6 +125,9 @@ def alert_rows(a: AlertsSnapshot, now: float, pal: Palette) -> list[tuple[str, l
         labels = ",".join(
             f"{k}={v}" for k, v in sorted(x.labels.items()) if k not in ("alertname", "severity")
         )
+        am = am_match(x, am_alerts)
+        if am is not None:
+            seen.add(am.fingerprint)
         rows.append(
             (
                 _key(x),
@@ -69,12 +137,12 @@ def alert_rows(a: AlertsSnapshot, now: float, pal: Palette) -> list[tuple[str, l
                     x.state,
                     "-" if x.active_at is None else age(now - x.active_at),
                     ellipsize(labels, 40),
-                    am_state.get(x.name, "-"),
+                    _am_word(am),
                     ellipsize(x.summary, 80),
                 ],
             )
         )
-    return rows
+    return rows + _am_only_rows(a, now, pal, seen)
 
 
 def silence_rows(a: AlertsSnapshot) -> list[tuple[str, list[str | Text]]]:
@@ -99,6 +167,15 @@ def silence_rows(a: AlertsSnapshot) -> list[tuple[str, list[str | Text]]]:
 
 class AlertsPane(LayerPane):
     layer_key = "alerts"
+
+    def selected_target(self, kind: str) -> str | None:
+        """The highlighted alert's Alertmanager fingerprint, or the highlighted silence."""
+        if kind == "silence":
+            return self.query_one("#alerts-silences", KeyedTable).cursor_key()
+        if kind != "alert" or self.update is None or self.update.snapshot.alerts is None:
+            return None
+        key = self.query_one("#alerts-table", KeyedTable).cursor_key()
+        return alert_targets(self.update.snapshot.alerts).get(key or "")
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="alerts-info", classes="info")

@@ -46,6 +46,8 @@ class HeaderState:
     overall: Severity | None = None
     now: float = 0.0
     stopped: bool = False
+    #: Who holds the stack's action lock: "alice: blue/green switch green, since 03:12".
+    lock: str | None = None
 
 
 class StatusHeader(Widget):
@@ -118,6 +120,10 @@ class StatusHeader(Widget):
             badges.append(" ")
         if st.stopped:
             badges.append(" POLLING STOPPED ", style=f"bold reverse {pal.crit}")
+            badges.append(" ")
+        if st.lock:
+            ink = pal.crit if st.production else pal.warn  # visible on the warning banner
+            badges.append(f" LOCK {st.lock} ", style=f"bold reverse {ink}")
             badges.append(" ")
         return badges
 

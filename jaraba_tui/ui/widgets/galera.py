@@ -121,6 +121,11 @@ class GaleraPane(LayerPane):
         super().__init__()
         self._shown_log: Text | None = None
 
+    def selected_target(self, kind: str) -> str | None:
+        if kind != "galera-node":
+            return None
+        return self.query_one("#galera-nodes", KeyedTable).cursor_key()
+
     def compose_body(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, id="galera-nodes")
         yield Static(id="galera-detail", classes="info")

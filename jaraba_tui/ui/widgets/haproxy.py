@@ -122,6 +122,12 @@ class HAProxyPane(LayerPane):
         yield KeyedTable(SERVERS, id="haproxy-servers")
         yield SparkPanel(id="haproxy-sparks", classes="sparks")
 
+    def selected_target(self, kind: str) -> str | None:
+        """``backend/server`` of the highlighted server (the actions' target name)."""
+        if kind != "haproxy-server":
+            return None
+        return self.query_one("#haproxy-servers", KeyedTable).cursor_key()
+
     def render_update(self, update: EngineUpdate, ctx: RenderCtx) -> None:
         pal = ctx.palette
         h = update.snapshot.haproxy

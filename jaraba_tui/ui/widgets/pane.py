@@ -193,6 +193,11 @@ class LayerPane(Pane):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def selected_target(self, kind: str) -> str | None:
+        """The action target of that kind on the highlighted row (None: no such row here).
+        Panes whose rows are action targets (servers, backends, nodes, alerts) override it."""
+        return None
+
     def retime(self, ctx: RenderCtx) -> None:
         self.ctx = ctx
         if self.display and self.update is not None:

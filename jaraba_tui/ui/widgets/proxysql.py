@@ -91,6 +91,13 @@ class ProxySQLPane(LayerPane):
         p = update.snapshot.proxysql
         return standin_badge(ctx.palette) if p is not None and p.is_standin else None
 
+    def selected_target(self, kind: str) -> str | None:
+        """``host:port`` of the highlighted backend (rows are keyed ``hostgroup:host:port``)."""
+        if kind != "proxysql-backend":
+            return None
+        key = self.query_one("#proxysql-backends", KeyedTable).cursor_key()
+        return key.partition(":")[2] if key else None
+
     def compose_body(self) -> ComposeResult:
         yield Static(id="proxysql-info", classes="info")
         yield KeyedTable(BACKENDS, id="proxysql-backends")

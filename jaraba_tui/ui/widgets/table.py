@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 Cell = str | Text
 Row = tuple[str, Sequence[Cell]]
@@ -93,6 +94,15 @@ class KeyedTable(DataTable[Text]):
     @property
     def shown_keys(self) -> list[str]:
         return list(self._shown_order)
+
+    def cursor_key(self) -> str | None:
+        """The key of the highlighted row (None when the table is empty)."""
+        if not self.row_count:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except CellDoesNotExist:
+            return None
 
     def set_rows(self, rows: Sequence[Row]) -> None:
         self._rows = [(key, [_as_text(c) for c in cells]) for key, cells in rows]

@@ -1,8 +1,8 @@
 """The timeline: every detected change with its time, newest first.
 
 Entries come from the engine's events and the console itself; the audit log's actions
-will arrive through the same door, :meth:`JarabaApp.add_timeline_entries`, as
-``TimelineEntry(source="action", ...)``.
+(this console's and other engineers' on the same shared file) arrive through the same door,
+:meth:`JarabaApp.add_timeline_entries`, as ``TimelineEntry(source="action", ...)``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ COLUMNS = [
 @dataclass(frozen=True)
 class TimelineEntry:
     """One line of the timeline. ``source``: "event" (the engine's diff), "sentinel"
-    (pushed), "console" (pause, theme...), "action" (the audit log, later)."""
+    (pushed), "console" (pause, theme...), "action" (the audit log's started/finished)."""
 
     at: float
     severity: Severity
@@ -87,8 +87,11 @@ class TimelinePane(Pane):
         table = self.query_one("#timeline-table", KeyedTable)
         table.set_rows([(e.key, entry_row(e, pal)) for e in entries])
         status = Text("Timeline", style="bold")
+        what = f"{len(entries)} changes seen since the console started"
+        if any(e.source == "action" for e in entries):
+            what = f"{len(entries)} entries: changes since the console started, audited actions"
         status.append(
-            f" · {len(entries)} changes seen since the console started, newest first"
+            f" · {what}, newest first"
             + (f" · filter: {table.filter_text}" if table.filter_text else ""),
             style=pal.muted,
         )

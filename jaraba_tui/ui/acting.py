@@ -1,0 +1,161 @@
+"""The console's side of guarded actions and the audit feed: the
+:class:`ActionDesk` a :class:`jaraba_tui.ui.app.JarabaApp` owns (its keys, ``check_action``
+and palette delegate here).
+
+- An action key works (and shows in the footer) only on the pane whose rows are its
+  targets, with a target it applies to now highlighted, and never under read-only
+  (:meth:`check_action`). The palette lists one entry per applicable target.
+- :meth:`start_action` pauses the action's layers, opens the confirmation modal, and on
+  close resumes them and polls them at once (the fresh poll that shows the effect).
+- The audit log is tailed every ``audit_interval`` seconds in a thread (one read in flight
+  at most): its started/finished records join the timeline, and the lock's holder shows in
+  the header, whoever on this bastion wrote them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from jaraba_tui.actions.registry import get_action
+from jaraba_tui.ui.action_screen import ActionResult, ActionScreen
+from jaraba_tui.ui.audit_feed import AuditTail, action_panes, lock_badge, timeline_entries
+from jaraba_tui.ui.commands import ACTION_COMMANDS
+from jaraba_tui.ui.ops import LockState
+from jaraba_tui.ui.widgets.pane import LayerPane
+
+if TYPE_CHECKING:
+    from jaraba_tui.ui.app import JarabaApp
+
+#: Target kinds that are not a row: the pane's subject (the idle colour, the master name,
+#: the cluster). The action applies to its one available target.
+ROWLESS = frozenset({"bluegreen-colour", "sentinel-master", "galera-cluster"})
+
+_PANE_OF = {c.capability: c.pane for c in ACTION_COMMANDS}
+
+
+class ActionDesk:
+    def __init__(self, app: JarabaApp, audit_interval: float) -> None:
+        self.app = app
+        self.ops = app.ops
+        self.audit_interval = audit_interval
+        self.audit_tail = AuditTail(self.ops.audit_path) if self.ops is not None else None
+        self.lock_badge: str | None = None
+        self._audit_busy = False
+        self._pane_of = action_panes()
+
+    @property
+    def can_act(self) -> bool:
+        """Actions are offered: a profile to act on, and not read-only."""
+        return self.ops is not None and not self.app.read_only
+
+    # -- where an action applies -------------------------------------------------------------
+    def targets(self, action: str) -> tuple[str, ...]:
+        """The targets ``action`` applies to in the latest poll (empty when read-only)."""
+        latest = self.app.latest
+        if not self.can_act or self.ops is None or latest is None:
+            return ()
+        return tuple(self.ops.targets(latest.snapshot).get(action, ()))
+
+    def guard_target(self, action: str) -> str | None:
+        """The target an action key would act on now, or None (key hidden and inactive)."""
+        app = self.app
+        if not self.can_act or len(app.screen_stack) > 1:
+            return None
+        if _PANE_OF.get(action) != app.current_pane:
+            return None
+        targets = self.targets(action)
+        if not targets:
+            return None
+        kind = get_action(action).target_kind
+        if kind in ROWLESS:
+            return targets[0]
+        pane = app.current()
+        chosen = pane.selected_target(kind) if isinstance(pane, LayerPane) else None
+        return chosen if chosen in targets else None
+
+    def check(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "guarded":
+            return bool(parameters) and self.guard_target(str(parameters[0])) is not None
+        return True
+
+    # -- running one -------------------------------------------------------------------------
+    def key_pressed(self, action: str) -> None:
+        target = self.guard_target(action)
+        if target is None:
+            self.app.notify(f"{action}: no applicable target is highlighted here", timeout=3)
+            return
+        self.start(action, target)
+
+    def start(self, action: str, target: str, params: dict[str, object] | None = None) -> None:
+        """Open the confirmation modal for ``action`` on ``target`` (keys, palette, undo)."""
+        app = self.app
+        if self.ops is None or not self.can_act:
+            app.notify("read-only: this console offers no action", severity="warning")
+            return
+        if any(isinstance(s, ActionScreen) for s in app.screen_stack):
+            return
+        layers = get_action(action).layers
+        for layer in layers:
+            app.pause_layer(layer)
+        screen = ActionScreen(self.ops, action, target, params, palette=app.palette)
+        app.push_screen(screen, partial(self._closed, layers))
+
+    def _closed(self, layers: Sequence[str], result: ActionResult | None) -> None:
+        app = self.app
+        for layer in layers:
+            app.resume_layer(layer)
+            if result is not None and result.executed and app.source is not None:
+                app.source.refresh_now(layer)  # a fresh poll shows the effect
+        self.poll_audit()
+        app.refresh_bindings()
+        if result is not None and result.undo is not None:
+            ref = result.undo
+            app.call_later(self.start, ref.action, ref.target, dict(ref.params))
+
+    # -- the audit log and the lock ----------------------------------------------------------
+    def start_feed(self) -> None:
+        if self.ops is None:
+            return
+        self.app.set_interval(self.audit_interval, self.poll_audit)
+        self.poll_audit()
+
+    def poll_audit(self) -> None:
+        """Read what was appended to the audit log, and the lock (skipped while a read is
+        still in flight: a slow shared filesystem never piles reads up)."""
+        if self.ops is None or self._audit_busy:
+            return
+        self._audit_busy = True
+        self.app.run_worker(
+            self._read_audit, thread=True, name="audit-feed", group="audit", exit_on_error=False
+        )
+
+    def _read_audit(self) -> None:
+        assert self.ops is not None and self.audit_tail is not None
+        try:
+            records = self.audit_tail.read_new()
+            lock = self.ops.lock_state()
+        except Exception as exc:
+            self.app.call_from_thread(self._audit_done, [], None, f"{type(exc).__name__}: {exc}")
+            return
+        self.app.call_from_thread(self._audit_done, records, lock, None)
+
+    def _audit_done(
+        self, records: list[dict[str, Any]], lock: LockState | None, error: str | None
+    ) -> None:
+        self._audit_busy = False
+        app = self.app
+        if error is not None:
+            app.notify(f"audit log unreadable: {error}", severity="warning", timeout=5)
+            return
+        assert self.ops is not None
+        entries = timeline_entries(
+            records, self.ops.profile.name, now=app.clock(), pane_of=self._pane_of
+        )
+        if entries:
+            app.add_timeline_entries(entries)
+        badge = lock_badge(lock.holder, lock.exists, lock.stale) if lock is not None else None
+        if badge != self.lock_badge:
+            self.lock_badge = badge
+            app.redraw_chrome()

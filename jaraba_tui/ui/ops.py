@@ -1,0 +1,83 @@
+"""What the console acts with: the actions framework on one profile.
+
+The console never runs an action step itself: it asks :meth:`ConsoleOps.prepare` (the
+runner's ``prepare``: lock, fresh poll, checks, plan) and drives the returned
+:class:`~jaraba_tui.actions.Prepared` (confirmation request, streamed execution,
+verification, audit). Tests build one on a temporary audit file, with scripted transports.
+No textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jaraba_tui.actions.context import ActionContext
+from jaraba_tui.actions.lock import LockHolder, is_stale
+from jaraba_tui.actions.registry import AvailableAction, available_actions
+from jaraba_tui.actions.runner import Prepared, prepare
+from jaraba_tui.model.snapshot import StackSnapshot
+from jaraba_tui.profile import Profile
+
+
+@dataclass(frozen=True)
+class LockState:
+    """The stack's action lock as the header shows it."""
+
+    exists: bool
+    holder: LockHolder | None
+    stale: bool | None
+
+
+class ConsoleOps:
+    def __init__(self, ctx: ActionContext) -> None:
+        self.ctx = ctx
+        self._cache: tuple[int, dict[str, tuple[str, ...]]] | None = None
+
+    @classmethod
+    def create(cls, profile: Profile, *, read_only: bool = False) -> ConsoleOps:
+        return cls(ActionContext.create(profile, read_only=read_only))
+
+    @property
+    def profile(self) -> Profile:
+        return self.ctx.profile
+
+    @property
+    def read_only(self) -> bool:
+        return self.ctx.read_only
+
+    @property
+    def audit_path(self) -> Path:
+        return self.ctx.audit.path
+
+    def available(self, snapshot: StackSnapshot) -> list[AvailableAction]:
+        return available_actions(snapshot, self.profile, read_only=self.read_only)
+
+    def targets(self, snapshot: StackSnapshot | None) -> Mapping[str, tuple[str, ...]]:
+        """action -> the targets it applies to in ``snapshot`` (memoised per snapshot)."""
+        if snapshot is None:
+            return {}
+        if self._cache is not None and self._cache[0] == id(snapshot):
+            return self._cache[1]
+        out: dict[str, list[str]] = {}
+        for a in self.available(snapshot):
+            out.setdefault(a.action, []).append(a.target)
+        frozen = {k: tuple(v) for k, v in out.items()}
+        self._cache = (id(snapshot), frozen)
+        return frozen
+
+    async def prepare(
+        self, action: str, target: str, params: Mapping[str, object] | None = None
+    ) -> Prepared:
+        """Refuse (read-only, lock held: :class:`~jaraba_tui.actions.LockHeld` says who and
+        since when, bad parameter) or take the lock, poll fresh, check and plan."""
+        return await prepare(self.ctx, action, target, params)
+
+    def lock_state(self) -> LockState:
+        exists, holder = self.ctx.lock.read()
+        stale = is_stale(holder) if holder is not None else (True if exists else None)
+        return LockState(exists, holder, stale)
+
+    async def aclose(self) -> None:
+        await self.ctx.aclose()
