@@ -1,7 +1,7 @@
 """The Textual console (the only package that imports textual).
 
 ``run(profile, theme=None, read_only=False) -> int`` opens it on a profile's stack, with the
-guarded actions (:class:`jaraba_tui.ui.ops.ConsoleOps`); the CLI calls
+guarded actions and the checklist (:class:`jaraba_tui.ui.ops.ConsoleOps`); the CLI calls
 it. Tests and ``replay`` build :class:`jaraba_tui.ui.app.JarabaApp` themselves with a
 scripted update source (:func:`jaraba_tui.ui.source.scripted`).
 """

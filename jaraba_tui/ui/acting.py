@@ -1,4 +1,4 @@
-"""The console's side of guarded actions and the audit feed: the
+"""The console's side of guarded actions, the checklist and the audit feed: the
 :class:`ActionDesk` a :class:`jaraba_tui.ui.app.JarabaApp` owns (its keys, ``check_action``
 and palette delegate here).
 
@@ -78,6 +78,8 @@ class ActionDesk:
     def check(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "guarded":
             return bool(parameters) and self.guard_target(str(parameters[0])) is not None
+        if action == "checklist":
+            return self.ops is not None and len(self.app.screen_stack) == 1
         return True
 
     # -- running one -------------------------------------------------------------------------
@@ -113,6 +115,14 @@ class ActionDesk:
         if result is not None and result.undo is not None:
             ref = result.undo
             app.call_later(self.start, ref.action, ref.target, dict(ref.params))
+
+    def open_checklist(self) -> None:
+        if self.ops is None:
+            self.app.notify("the checklist needs a profile (not available in a replay)")
+            return
+        from jaraba_tui.ui.checklist import ChecklistScreen
+
+        self.app.push_screen(ChecklistScreen(self.ops.checklist, clock=self.app.clock))
 
     # -- the audit log and the lock ----------------------------------------------------------
     def start_feed(self) -> None:

@@ -379,7 +379,7 @@ class JarabaApp(App[int]):
     def set_console_theme(self, name: str) -> None:
         self.theme = name
 
-    # -- guarded actions and the audit feed (jaraba_tui/ui/acting.py) -------------------------
+    # -- guarded actions, the checklist, the audit feed (jaraba_tui/ui/acting.py) -------------
     @property
     def can_act(self) -> bool:
         return self.desk.can_act
@@ -397,6 +397,9 @@ class JarabaApp(App[int]):
         self, action: str, target: str, params: dict[str, object] | None = None
     ) -> None:
         self.desk.start(action, target, params)
+
+    def action_checklist(self) -> None:
+        self.desk.open_checklist()
 
     def poll_audit(self) -> None:
         self.desk.poll_audit()

@@ -48,7 +48,7 @@ class Command:
     #: A guarded action: the action's registry name, and the pane that offers it.
     capability: str = ""
     pane: str = ""
-    #: Needs the console's profile (the actions): absent in a replay.
+    #: Needs the console's profile (actions, the checklist): absent in a replay.
     requires_profile: bool = False
 
     def binding(self) -> Binding:
@@ -224,6 +224,16 @@ COMMANDS: tuple[Command, ...] = (
         "Change theme",
         "Choose a colour theme (remembered for next time)",
         "View",
+    ),
+    Command(
+        "checklist",
+        "app.checklist",
+        "Deployment checklist",
+        "Run the seed's pre/post-deployment checklist (read-only), as `jaraba-ops verify`",
+        "Console",
+        key="c",
+        footer="checklist",
+        requires_profile=True,
     ),
     Command("quit", "app.quit", "Quit", "Leave the console", "Console", key="q", footer="quit"),
     Command(

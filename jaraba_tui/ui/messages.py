@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from jaraba_tui.actions.types import Outcome, StepResult
 from jaraba_tui.engine import EngineUpdate
+
+if TYPE_CHECKING:
+    from jaraba_tui.verify.model import ItemResult
 
 
 class LayerPolled(Message):
@@ -105,3 +110,11 @@ class ActionVerified(Message):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+class ChecklistItemChecked(Message):
+    """One item of the deployment checklist finished."""
+
+    def __init__(self, result: ItemResult) -> None:
+        super().__init__()
+        self.result = result

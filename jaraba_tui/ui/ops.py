@@ -1,17 +1,18 @@
-"""What the console acts with: the actions framework on one profile.
+"""What the console acts and checks with: the actions framework and ``verify`` on one profile.
 
 The console never runs an action step itself: it asks :meth:`ConsoleOps.prepare` (the
 runner's ``prepare``: lock, fresh poll, checks, plan) and drives the returned
 :class:`~jaraba_tui.actions.Prepared` (confirmation request, streamed execution,
-verification, audit). Tests build one on a temporary audit file, with scripted transports.
-No textual here.
+verification, audit). Tests build one on a temporary audit file, with scripted transports
+or a scripted checklist. No textual here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.lock import LockHolder, is_stale
@@ -19,6 +20,35 @@ from jaraba_tui.actions.registry import AvailableAction, available_actions
 from jaraba_tui.actions.runner import Prepared, prepare
 from jaraba_tui.model.snapshot import StackSnapshot
 from jaraba_tui.profile import Profile
+
+if TYPE_CHECKING:
+    from jaraba_tui.verify.model import ItemResult, ItemSpec, Which
+
+
+class ChecklistBackend(Protocol):
+    """The deployment checklist: its rows before anything runs, then results as they come."""
+
+    def plan(self, which: Which) -> list[ItemSpec]: ...
+
+    def run(self, which: Which, items: Sequence[ItemSpec]) -> AsyncIterator[ItemResult]: ...
+
+
+class VerifyChecklist:
+    """``jaraba-ops verify``'s own code (read-only) on the profile's transports."""
+
+    def __init__(self, profile: Profile, ctx: ActionContext) -> None:
+        self.profile = profile
+        self.ctx = ctx
+
+    def plan(self, which: Which) -> list[ItemSpec]:
+        from jaraba_tui.verify import plan
+
+        return plan(self.profile, which)
+
+    def run(self, which: Which, items: Sequence[ItemSpec]) -> AsyncIterator[ItemResult]:
+        from jaraba_tui.verify import run_checklist
+
+        return run_checklist(self.profile, self.ctx.transports, which, items=items)
 
 
 @dataclass(frozen=True)
@@ -31,8 +61,9 @@ class LockState:
 
 
 class ConsoleOps:
-    def __init__(self, ctx: ActionContext) -> None:
+    def __init__(self, ctx: ActionContext, *, checklist: ChecklistBackend | None = None) -> None:
         self.ctx = ctx
+        self.checklist: ChecklistBackend = checklist or VerifyChecklist(ctx.profile, ctx)
         self._cache: tuple[int, dict[str, tuple[str, ...]]] | None = None
 
     @classmethod

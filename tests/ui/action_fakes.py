@@ -1,11 +1,12 @@
 """The real actions framework (registry, runner, confirmation request, audit, lock) on
 scripted I/O: the "fresh poll" returns a given snapshot, HAProxy's runtime API is a recorder
-that answers like HAProxy."""
+that answers like HAProxy, and the checklist is a script of ItemResults."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.model.snapshot import StackSnapshot
 from jaraba_tui.profile import Profile, load_profile
 from jaraba_tui.ui.ops import ConsoleOps
+from jaraba_tui.verify.model import ItemResult, ItemSpec, Which, failed, passed, skipped
 
 ENDPOINT = "unix:/run/haproxy/admin.sock"
 TESTER = Who(user="tester", sudo_user=None, ssh_client=None, host="bastion", pid=os.getpid())
@@ -106,6 +108,7 @@ def make_ops(
     production: bool = False,
     read_only: bool = False,
     refuse: bool = False,
+    checklist: Any = None,
 ) -> tuple[ConsoleOps, RecordingRuntime]:
     runtime = RecordingRuntime(servers_of(fresh), refuse=refuse)
     profile = local_profile(production=production, read_only=read_only)
@@ -118,8 +121,47 @@ def make_ops(
     assert isinstance(ctx, ScriptedContext)
     ctx.fresh = fresh
     ctx.sleep = no_wait
-    return ConsoleOps(ctx), runtime
+    return ConsoleOps(ctx, checklist=checklist), runtime
 
 
 def audit_records(ops: ConsoleOps) -> list[dict[str, Any]]:
     return AuditLog(ops.audit_path).records()
+
+
+# -- the checklist ------------------------------------------------------------------------
+OUTCOMES = {
+    "no-dev-secrets": skipped("dev credentials are expected in a lab"),
+    "tls-certificate": passed(
+        "jaraba.io: valid until 2027-01-01, 365 days left",
+        ["leaf CN=jaraba.io, SAN jaraba.io, www.jaraba.io", "issuer CN=Jaraba Lab CA"],
+    ),
+    "dns-records": skipped("no name to resolve (an all-IP profile)"),
+    "firewall-closed-ports": skipped("ports are open on loopback by design ([checklist.skip])"),
+    "haproxy-backends": failed(
+        "1 of 8 servers not UP: bk_app_blue/app2 DOWN",
+        ["bk_app_blue/app2: DOWN (L4CON Connection refused)", "bk_app_blue/app1: UP"],
+    ),
+}
+
+
+class ScriptedChecklist:
+    """The real checklist's rows (verify.plan), scripted results (all passed unless
+    :data:`OUTCOMES` says otherwise), in a fixed order; records every run."""
+
+    def __init__(self, profile: Profile, *, hold: asyncio.Event | None = None) -> None:
+        self.profile = profile
+        self.runs: list[tuple[Which, list[str]]] = []
+        self.hold = hold
+
+    def plan(self, which: Which) -> list[ItemSpec]:
+        from jaraba_tui.verify import plan
+
+        return plan(self.profile, which)
+
+    async def run(self, which: Which, items: Sequence[ItemSpec]) -> AsyncIterator[ItemResult]:
+        self.runs.append((which, [s.id for s in items]))
+        for n, spec in enumerate(items):
+            if self.hold is not None and n == 2:
+                await self.hold.wait()
+            outcome = OUTCOMES.get(spec.id) or passed(f"{spec.id}: ok", [f"{spec.id} evidence"])
+            yield ItemResult.of(spec, outcome, 10.0 * (n + 1))

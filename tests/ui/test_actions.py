@@ -362,6 +362,7 @@ async def test_read_only_offers_no_action_anywhere(
         assert isinstance(app.screen, HelpScreen)
         help_text = str(app.screen.query_one("#help-text").render())
         assert "Actions" not in help_text and "action-" not in help_text
+        assert "Deployment checklist" in help_text  # read-only checks stay
     assert runtime.commands == []
     assert audit_records(ops) == []
 

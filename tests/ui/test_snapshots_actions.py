@@ -1,6 +1,6 @@
 """SVG snapshots of the confirmation modal (the real haproxy.drain's checks and plan on a
-recorded snapshot, scripted runtime API), with a fixed clock in UTC.
-Update after a deliberate change with
+recorded snapshot, scripted runtime API) and of the Checklist screen (verify's rows, scripted
+results), with a fixed clock in UTC. Update after a deliberate change with
 ``--snapshot-update`` and look at the SVGs before committing them."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from textual.pilot import Pilot
 
 from jaraba_tui.ui.action_screen import ActionScreen, ConfirmInput
 from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
+from jaraba_tui.ui.checklist import ChecklistScreen
 from jaraba_tui.ui.widgets.table import KeyedTable
-from tests.ui.action_fakes import make_ops
+from tests.ui.action_fakes import ScriptedChecklist, local_profile, make_ops
 from tests.ui.helpers import healthy_updates, make_app
 
 SnapCompare = Callable[..., bool]
@@ -61,3 +62,22 @@ def test_confirmation_modal_production(snap_compare: SnapCompare, tmp_path: Path
     ops, _ = make_ops(tmp_path, updates[-1].snapshot, production=True)
     app = make_app(updates, tmp_path, ops=ops, info=PROD_RW)
     assert snap_compare(app, terminal_size=(110, 36), run_before=drain_modal(app))
+
+
+def test_checklist_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    updates = healthy_updates()
+    backend = ScriptedChecklist(local_profile())
+    ops, _ = make_ops(tmp_path, updates[-1].snapshot, checklist=backend)
+    app = make_app(updates, tmp_path, ops=ops)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ChecklistScreen))
+        screen = app.screen
+        assert isinstance(screen, ChecklistScreen)
+        await until(pilot, lambda: not screen.running and len(screen.results) == 15)
+        table = screen.query_one("#checklist-table", KeyedTable)
+        table.move_cursor(row=table.get_row_index("haproxy-backends"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
