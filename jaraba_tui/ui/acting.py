@@ -14,7 +14,7 @@ and palette delegate here).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ class ActionDesk:
         self.lock_badge: str | None = None
         self._audit_busy = False
         self._pane_of = action_panes()
+        self._last_targets: Mapping[str, tuple[str, ...]] = {}
 
     @property
     def can_act(self) -> bool:
@@ -57,6 +58,17 @@ class ActionDesk:
         if not self.can_act or self.ops is None or latest is None:
             return ()
         return tuple(self.ops.targets(latest.snapshot).get(action, ()))
+
+    def targets_changed(self) -> bool:
+        """Did the latest poll change where actions apply? (Then the footer is redrawn;
+        not on every poll.)"""
+        latest = self.app.latest
+        if not self.can_act or self.ops is None or latest is None:
+            return False
+        now = self.ops.targets(latest.snapshot)
+        changed = now != self._last_targets
+        self._last_targets = now
+        return changed
 
     def guard_target(self, action: str) -> str | None:
         """The target an action key would act on now, or None (key hidden and inactive)."""

@@ -204,8 +204,8 @@ class JarabaApp(App[int]):
                 pane.feed(update if isinstance(pane, OverviewPane) else None, ctx)
             else:
                 pane.feed(update, ctx)
-        if self.can_act:
-            self.refresh_bindings()  # the targets of the action keys may have changed
+        if self.desk.targets_changed():
+            self.refresh_bindings()  # the footer's action keys follow what applies now
 
     def add_timeline_entries(self, entries: Iterable[TimelineEntry]) -> None:
         """The extension point for other sources of the timeline (the audit log's

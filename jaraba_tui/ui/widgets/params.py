@@ -80,8 +80,9 @@ class ParamsForm(Vertical):
                         id=f"param-{spec.name}",
                     )
                 else:
+                    hint = "required" if spec.required else "optional: empty for none"
                     field = Input(
-                        value=value, placeholder=spec.help, compact=True, id=f"param-{spec.name}"
+                        value=value, placeholder=hint, compact=True, id=f"param-{spec.name}"
                     )
                 field.tooltip = spec.help
                 yield field
