@@ -58,7 +58,7 @@ class ConfirmInput(Input):
 class ActionScreen(ModalScreen[ActionResult]):
     AUTO_FOCUS = None
     BINDINGS: ClassVar = [
-        Binding("escape", "cancel", "Cancel", id="action-cancel", show=False),
+        Binding("escape,q", "cancel", "Cancel", id="action-cancel", show=False),
         Binding("enter", "close", "Close", id="action-close", show=False),
         Binding("u", "undo", "Undo", id="action-undo", show=False),
         # the plan scrolls while the focus is in a confirmation field

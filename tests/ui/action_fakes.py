@@ -77,9 +77,13 @@ class ScriptedContext(ActionContext):
 
     fresh: StackSnapshot | None = None
     polls: list[tuple[str, ...]] = field(default_factory=list)
+    #: When set, the fresh poll waits for it (a slow layer).
+    hold: asyncio.Event | None = None
 
     async def poll(self, *layers: str) -> StackSnapshot:
         self.polls.append(layers)
+        if self.hold is not None:
+            await self.hold.wait()
         assert self.fresh is not None
         return self.fresh
 

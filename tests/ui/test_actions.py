@@ -170,6 +170,44 @@ async def test_escape_runs_nothing_and_resumes_the_paused_layer(
     assert not ops.ctx.lock.path.exists()
 
 
+async def test_escape_during_the_preflight_releases_the_lock(
+    healthy: list[EngineUpdate], fresh: StackSnapshot, tmp_path: Path
+) -> None:
+    ops, runtime = make_ops(tmp_path, fresh)
+    assert isinstance(ops.ctx, ScriptedContext)
+    ops.ctx.hold = asyncio.Event()  # the fresh poll hangs
+    app = make_app(healthy, tmp_path, ops=ops)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, healthy[-1])
+        await highlight_server(pilot, app)
+        await pilot.press("d", "enter")
+        screen = modal(app)
+        assert await until(pilot, lambda: screen.phase == "preparing")
+        assert await until(pilot, lambda: ops.ctx.lock.path.exists())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ActionScreen)
+        assert await until(pilot, lambda: not ops.ctx.lock.path.exists())
+    assert runtime.commands == [] and audit_records(ops) == []
+
+
+async def test_the_palette_opens_the_same_modal(
+    healthy: list[EngineUpdate], fresh: StackSnapshot, tmp_path: Path
+) -> None:
+    ops, runtime = make_ops(tmp_path, fresh)
+    app = make_app(healthy, tmp_path, ops=ops)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, healthy[-1])  # on the overview: no key would do it here
+        await pilot.press("ctrl+p")
+        await type_text(pilot, f"Drain HAProxy server: {TARGET}")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        assert await until(pilot, lambda: isinstance(app.screen, ActionScreen))
+        screen = modal(app)
+        assert (screen.action_name, screen.target) == ("haproxy.drain", TARGET)
+        await pilot.press("escape")
+    assert runtime.commands == [] and audit_records(ops) == []
+
+
 @pytest.mark.parametrize("typed", ["", "bk_app_green/app2", "BK_APP_GREEN/APP3", "green/app3"])
 async def test_a_wrong_or_empty_name_runs_nothing(
     healthy: list[EngineUpdate], fresh: StackSnapshot, tmp_path: Path, typed: str
