@@ -407,7 +407,7 @@ scrape_configs:
         labels: {{node: node3}}
   - job_name: proxysql
     static_configs:
-      - targets: ['127.0.0.1:42004']
+      - targets: ['127.0.0.1:6070']
   - job_name: haproxy
     metrics_path: /metrics
     static_configs:
@@ -613,7 +613,7 @@ def _proxysql_start(procs: Procs) -> None:
         "--mysql-port",
         "6033",
         "--metrics-port",
-        "42004",
+        "6070",
         "--state-dir",
         str(d),
         "--monitor-user",

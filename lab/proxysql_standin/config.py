@@ -30,7 +30,7 @@ class StandinConfig:
     bind: str = "127.0.0.1"
     admin_port: int = 6032
     mysql_port: int = 6033
-    metrics_port: int = 42004
+    metrics_port: int = 6070
     config_file: Path | None = None
     backends: list[tuple[str, int]] = field(default_factory=list)
     admin_user: str = "admin"
