@@ -58,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--admin-port", type=_port, default=6032, help="admin interface (6032)")
     p.add_argument("--mysql-port", type=_port, default=6033, help="MySQL traffic (6033)")
-    p.add_argument("--metrics-port", type=_port, default=6070, help="Prometheus metrics (6070, like ProxySQL 2.x's REST API port)")
+    p.add_argument(
+        "--metrics-port",
+        type=_port,
+        default=6070,
+        help="Prometheus metrics (6070, like ProxySQL 2.x's REST API port)",
+    )
     p.add_argument(
         "--state-dir", type=Path, required=True, help="where proxysql.db lives (created if missing)"
     )
