@@ -317,6 +317,9 @@ class Profile(_Model):
     poll: PollConfig = Field(default_factory=PollConfig)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     checklist: Checklist = Field(default_factory=Checklist)
+    #: Console key remaps: binding id (see the help screen, ?) -> keys, e.g. goto-galera = "g".
+    #: Applied over ~/.config/jaraba-ops/keymap.toml; unknown ids are reported in the console.
+    keymap: dict[Name, str] = Field(default_factory=dict)
 
     _source: Path | None = PrivateAttr(default=None)
 

@@ -30,6 +30,7 @@ def run(profile: Profile, theme: str | None = None, read_only: bool = False) -> 
         state_path=state_file(),
         keymap_path=keymap_file(),
         ops=ConsoleOps.create(profile, read_only=read_only),
+        profile_keymap=dict(profile.keymap),
     )
     code = app.run()
     return code if isinstance(code, int) else 0

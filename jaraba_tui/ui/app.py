@@ -102,6 +102,7 @@ class JarabaApp(App[int]):
         tick: float = 1.0,
         ops: ConsoleOps | None = None,
         audit_interval: float = 2.0,
+        profile_keymap: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.info = info
@@ -141,6 +142,13 @@ class JarabaApp(App[int]):
         ids = [c.id for c in COMMANDS if c.key is not None]
         self.user_keymap, problems = load_keymap(keymap_path, ids)
         self.notices += problems
+        for binding_id, keys in (profile_keymap or {}).items():  # the profile wins
+            if binding_id in ids and keys.strip():
+                self.user_keymap[binding_id] = keys.strip()
+            else:
+                self.notices.append(
+                    f"profile keymap: unknown binding id {binding_id!r} or empty keys (see ?)"
+                )
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -59,6 +59,7 @@ def make_app(
     theme_dirs: list[Path] | None = None,
     keymap: str | None = None,
     ops: ConsoleOps | None = None,
+    profile_keymap: dict[str, str] | None = None,
 ) -> JarabaApp:
     now = fixed_clock(updates) if updates else 1_767_225_600.0
     keymap_path = tmp_path / "keymap.toml"
@@ -75,4 +76,5 @@ def make_app(
         tick=3600.0,
         ops=ops,
         audit_interval=3600.0,  # tests read the audit log with app.poll_audit()
+        profile_keymap=profile_keymap,
     )

@@ -22,6 +22,7 @@ from jaraba_tui.ui.widgets.chrome import NavBar, StatusHeader
 from jaraba_tui.ui.widgets.overview import EventList, LayerCard
 from jaraba_tui.ui.widgets.pane import FilterInput
 from jaraba_tui.ui.widgets.table import KeyedTable
+from tests.labutil import REPO
 from tests.ui.helpers import PROD, degraded_updates, healthy_updates, make_app
 
 
@@ -333,6 +334,41 @@ async def test_a_remapped_key_works_and_shows_everywhere(
         assert any("not-a-binding" in n for n in app.notices)
         await pilot.press("question_mark")
         assert "g             Go to Galera" in str(app.screen.query_one("#help-text").render())
+
+
+async def test_the_profile_remaps_keys_over_the_user_keymap(
+    degraded: list[EngineUpdate], tmp_path: Path
+) -> None:
+    app = make_app(
+        degraded,
+        tmp_path,
+        keymap='goto-galera = "g"\n',
+        profile_keymap={"goto-galera": "G", "goto-redis": "R", "no-such-id": "z"},
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("G")
+        assert pane(app) == "galera"
+        await pilot.press("R")
+        assert pane(app) == "redis"
+        assert app.query_one(NavBar).keys["galera"] == "G"
+        assert any("no-such-id" in n for n in app.notices)
+
+
+def test_a_profile_keymap_is_validated_strictly(tmp_path: Path) -> None:
+    from jaraba_tui.profile import ProfileError, load_profile
+
+    text = (REPO / "profiles" / "local.toml").read_text()
+    good = tmp_path / "good.toml"
+    good.write_text(
+        text.replace('name = "local"', 'name = "local"\nkeymap = { goto-galera = "g" }', 1)
+    )
+    assert load_profile(good).keymap == {"goto-galera": "g"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('name = "local"', 'name = "local"\nkeymap = "g"', 1))
+    with pytest.raises(ProfileError) as exc:
+        load_profile(bad)
+    assert "keymap" in str(exc.value)
 
 
 class BrokenSource:
