@@ -99,7 +99,9 @@ def test_healthy_lab_reads_correctly(healthy_lab: None) -> None:
     master = snap["redis"]["master"]
     roles = {i["address"]: i["info"]["role"] for i in snap["redis"]["instances"]}
     assert roles[master] == "master" and sorted(roles.values()) == ["master", "slave", "slave"]
-    assert not any(f["severity"] == "CRIT" for f in findings(doc)), findings(doc)
+    # The lab shares its host with the tests: host load is the machine's, not the stack's.
+    crit = [f for f in findings(doc) if f["severity"] == "CRIT" and f["code"] != "host.load"]
+    assert crit == [], crit
 
 
 def test_check_exit_code_follows_the_worst_finding(healthy_lab: None) -> None:

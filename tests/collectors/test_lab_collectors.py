@@ -132,7 +132,12 @@ async def test_whole_stack_healthy_and_round_trips(lab_io: LabIO) -> None:
     snap = await collect_stack(lab_io.stack(), timeout=5, layer_timeout=20)
     wall = time.monotonic() - t0
     assert snap.failures == ()
-    crit = [f.message for f in evaluate(snap) if f.severity is Severity.CRIT]
+    # The lab shares its host with the tests: its load is the machine's, not the stack's.
+    crit = [
+        f.message
+        for f in evaluate(snap)
+        if f.severity is Severity.CRIT and f.code not in ("host.load", "host.memory")
+    ]
     assert crit == []
     assert StackSnapshot.from_dict(json.loads(json.dumps(snap.to_dict()))) == snap
     # Layers run concurrently: the poll is not the sum of its layers.
