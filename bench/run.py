@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, loadavg, now_iso, write_result
+from common import RESULTS, git_state, loadavg, now_iso, write_result
 
 ORDER = (
     "poll_cycle",
@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name}  (load {loadavg()})", flush=True)
         started = time.monotonic()
         load0 = loadavg()
+        git0 = git_state()
         try:
             mod = importlib.import_module(name)
             res = mod.bench(opts)
@@ -166,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
             failed = True
             traceback.print_exc()
             res = {"benchmark": name, "when": now_iso(), "error": f"{type(exc).__name__}: {exc}"}
+        git1 = git_state()
+        res["git_start"], res["git_end"] = git0, git1
+        if git0 != git1:  # the working tree is shared: say when the product changed under us
+            res["code_changed_during_run"] = True
+            print(f"   !! product code changed during {name}: {git0} -> {git1}", flush=True)
         res["load_start"] = load0
         res["load_end"] = loadavg()
         res["duration_s"] = round(time.monotonic() - started, 1)
