@@ -4,6 +4,7 @@ and inclusive share of the samples). Not a benchmark; evidence for one.
 
     python bench/profile.py --profile PATH [--seconds 30] [--keys 23456781 --every 0.4]
                             [--rate 200] [--read-only] [--out /tmp/jaraba-bench/profile.txt]
+    python bench/profile.py --summarise FILE.collapsed   # summarise an earlier recording
 
 Needs py-spy (``pip install py-spy``; not a project dependency) and root or ptrace rights.
 """
@@ -51,6 +52,64 @@ def top(collapsed: str, n: int = 30) -> str:
     return "\n".join(out)
 
 
+#: Where a sample's time goes, by the first marker found in its stack (order matters).
+CATEGORIES = (
+    ("Widget.recompose", "widget recompose (Footer on bindings/focus change)"),
+    ("Screen._refresh_layout", "layout refresh + repaint"),
+    ("Compositor.render_update", "compositor repaint"),
+    ("Stylesheet.update_nodes", "stylesheet update (classes, pseudo-classes)"),
+    ("JarabaApp._apply", "_apply: panes fed an update"),
+    ("JarabaApp._on_tick", "_on_tick: 1 s clock"),
+    ("Pane.on_show", "Pane.on_show: lazy redraw"),
+    ("JarabaApp.action_goto", "action_goto"),
+    ("StackMerger.merge", "engine: merge + health rules"),
+    ("collect_stack", "collectors on the event loop"),
+    ("DaemonWorker._loop", "SQL worker threads"),
+    ("WriterThread", "Textual writer thread"),
+    ("run_input_thread", "Textual input thread"),
+    ("_find_and_load", "imports"),
+    ("select (selectors.py)", "waiting in select"),
+)
+
+
+def categories(collapsed: str) -> str:
+    cat: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        c = int(count)
+        total += c
+        frames = [_short(f) for f in stack.split(";")]
+        label = next((name for key, name in CATEGORIES if any(key in f for f in frames)), "other")
+        cat[label] += c
+    if not total:
+        return ""
+    return "\n".join(f"{100 * v / total:6.1f}%  {k}" for k, v in cat.most_common())
+
+
+def ours(collapsed: str, n: int = 40) -> str:
+    """The package's own functions, inclusive share."""
+    lines = top(collapsed, 2000).split("self-time top:")[0].splitlines()
+    mine = [ln for ln in lines if "jaraba_tui/" in ln and "cli.py" not in ln]
+    return "\n".join(mine[:n])
+
+
+def summary(collapsed: str) -> str:
+    return "\n".join(
+        [
+            "where the samples go (first marker in the stack):",
+            categories(collapsed),
+            "",
+            "jaraba_tui functions (inclusive, self):",
+            ours(collapsed),
+            "",
+            top(collapsed, 40),
+        ]
+    )
+
+
 def _short(frame: str) -> str:
     m = re.match(r"(.*) \((.*?):(\d+)\)$", frame.strip())
     if not m:
@@ -64,6 +123,7 @@ def _short(frame: str) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--summarise", metavar="COLLAPSED", help="only summarise a py-spy raw file")
     ap.add_argument("--profile", default="local")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--rate", type=int, default=200)
@@ -73,6 +133,9 @@ def main() -> int:
     ap.add_argument("--read-only", action="store_true", help="pass --read-only to the console")
     ap.add_argument("--out", default=str(WORK / "profile.txt"))
     args = ap.parse_args()
+    if args.summarise:
+        print(summary(Path(args.summarise).read_text()))
+        return 0
     if shutil.which("py-spy") is None:
         raise SystemExit("py-spy not found: pip install py-spy")
     raw = Path(args.out).with_suffix(".collapsed")
@@ -106,7 +169,7 @@ def main() -> int:
     report = [
         f"py-spy {' '.join(cmd)}",
         f"profile {args.profile}{ro}, keys {args.keys or '-'} every {args.every}s, load {load0}",
-        top(raw.read_text() if raw.exists() else ""),
+        summary(raw.read_text() if raw.exists() else ""),
     ]
     text = "\n".join(report)
     Path(args.out).write_text(text + "\n")

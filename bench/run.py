@@ -53,6 +53,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--scale-seconds", type=float, help="scale: per pane (default 30; quick 12)")
     ap.add_argument("--soak-seconds", type=float, help="soak: duration (default 600; quick 90)")
     ap.add_argument("--no-summary-file", action="store_true", help="do not write summary.md")
+    ap.add_argument(
+        "--summary-only", action="store_true", help="rebuild summary.md from the result files"
+    )
     opts = ap.parse_args(argv)
     q = opts.quick
     defaults: dict[str, Any] = {
@@ -131,12 +134,16 @@ def summary_file(results: list[dict[str, Any]]) -> Path:
         *table(results),
         "```",
         "",
-        "| benchmark | when | load at start |",
-        "|---|---|---|",
+        "| benchmark | when (UTC) | load at start | product commit (start -> end) |",
+        "|---|---|---|---|",
     ]
     for res in results:
+        g0 = (res.get("git_start") or res.get("git") or {}).get("head", "?")
+        g1 = (res.get("git_end") or res.get("git") or {}).get("head", "?")
+        commits = g0 if g0 == g1 else f"{g0} -> {g1}"
         lines.append(
-            f"| {res.get('benchmark')} | {res.get('when', '?')} | {res.get('load_start', '?')} |"
+            f"| {res.get('benchmark')} | {res.get('when', '?')} | {res.get('load_start', '?')} "
+            f"| {commits} |"
         )
     out = RESULTS / "summary.md"
     out.write_text("\n".join(lines) + "\n")
@@ -149,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in ORDER:
             mod = importlib.import_module(name)
             print(f"{name:16} {getattr(mod, 'TITLE', '')}")
+        return 0
+    if opts.summary_only:
+        every = load_results()
+        print("\n".join(table(every)))
+        print(f"\n{summary_file(every)}")
         return 0
     names = selected(opts)
     ran: list[dict[str, Any]] = []
@@ -182,16 +194,20 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(table(ran)))
     if not opts.no_summary_file:
-        every = []
-        for name in ORDER:
-            path = RESULTS / f"{name}.json"
-            if path.exists():
-                try:
-                    every.append(json.loads(path.read_text()))
-                except ValueError:
-                    continue
-        print(f"\nsummary of every result file: {summary_file(every)}")
+        print(f"\nsummary of every result file: {summary_file(load_results())}")
     return 1 if failed else 0
+
+
+def load_results() -> list[dict[str, Any]]:
+    every = []
+    for name in ORDER:
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            try:
+                every.append(json.loads(path.read_text()))
+            except ValueError:
+                continue
+    return every
 
 
 if __name__ == "__main__":
