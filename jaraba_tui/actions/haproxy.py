@@ -70,6 +70,23 @@ def find_server(hp: HAProxySnapshot, backend: str, server: str) -> StatRow | Non
     return next((s for s in hp.servers_of(backend) if s.name == server), None)
 
 
+def locate_server(target: str, snapshot: StackSnapshot) -> tuple[list[CheckResult], StatRow | None]:
+    """The checks every server action starts with (a valid ``backend/server`` target, the
+    runtime API answered) and the target's row; ``None`` means stop, the checks say why."""
+    try:
+        backend, server = split_target(target)
+    except ValueError as exc:
+        return [failed("target", str(exc))], None
+    hp = snapshot.haproxy
+    checks = runtime_checks(hp)
+    if hp is None or checks[0].blocks:
+        return checks, None
+    row = find_server(hp, backend, server)
+    if row is None:
+        checks.append(failed("server", f"no server {target} in show stat"))
+    return checks, row
+
+
 def others_usable(hp: HAProxySnapshot, backend: str, server: str) -> list[StatRow]:
     """Active (non-backup) servers of the backend, other than ``server``, taking traffic."""
     return [
@@ -104,18 +121,12 @@ class DrainServer(Action):
     async def assess(
         self, ctx: ActionContext, target: str, params: Mapping[str, Any], snapshot: StackSnapshot
     ) -> Assessment:
-        try:
-            backend, server = split_target(target)
-        except ValueError as exc:
-            return Assessment((failed("target", str(exc)),), None)
-        hp = snapshot.haproxy
-        checks = runtime_checks(hp)
-        if hp is None or checks[0].blocks:
-            return Assessment(tuple(checks), None)
-        row = find_server(hp, backend, server)
+        checks, row = locate_server(target, snapshot)
         if row is None:
-            checks.append(failed("server", f"no server {target} in show stat"))
             return Assessment(tuple(checks), None)
+        backend, server = split_target(target)
+        hp = snapshot.haproxy
+        assert hp is not None  # locate_server found the row in it
         checks.append(
             check(
                 "server state",
@@ -237,17 +248,8 @@ class ReadyServer(Action):
     async def assess(
         self, ctx: ActionContext, target: str, params: Mapping[str, Any], snapshot: StackSnapshot
     ) -> Assessment:
-        try:
-            backend, server = split_target(target)
-        except ValueError as exc:
-            return Assessment((failed("target", str(exc)),), None)
-        hp = snapshot.haproxy
-        checks = runtime_checks(hp)
-        if hp is None or checks[0].blocks:
-            return Assessment(tuple(checks), None)
-        row = find_server(hp, backend, server)
+        checks, row = locate_server(target, snapshot)
         if row is None:
-            checks.append(failed("server", f"no server {target} in show stat"))
             return Assessment(tuple(checks), None)
         checks.append(
             check(
