@@ -127,6 +127,10 @@ def read_profile_file(path: Path) -> dict[str, Any]:
         raise ProfileError(
             f"invalid TOML: {msg}", path=path, fix=f"fix the TOML syntax{at}"
         ) from None
+    except RecursionError:
+        raise ProfileError(
+            "invalid TOML: arrays or tables nested too deeply", path=path, fix=_EXAMPLE
+        ) from None
 
 
 def profile_from_mapping(
