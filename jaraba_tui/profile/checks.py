@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterator
 
 from pydantic import BaseModel
@@ -149,4 +150,27 @@ def check_secrets_available(profile: Profile) -> list[ProfileIssue]:
         problem = secret.problem()
         if problem is not None:
             issues.append(ProfileIssue(key, *problem))
+    return issues
+
+
+def check_local_files(profile: Profile) -> list[ProfileIssue]:
+    """SSH key and known_hosts files that exist but cannot be what they claim: a directory,
+    a dangling symlink, an unreadable key. A key file that does not exist yet (the lab's,
+    before ``lab up``) is reported by the SSH transport when it is used."""
+    issues: list[ProfileIssue] = []
+    for name, host in profile.ssh.hosts.items():
+        for field in ("key_file", "known_hosts"):
+            path = getattr(host, field)
+            if path is None or not os.path.lexists(path):
+                continue
+            key = f"ssh.hosts.{toml_key(name)}.{field}"
+            if not os.path.exists(path):
+                problem = f"{shown(path)} is a dangling symbolic link"
+            elif not os.path.isfile(path):
+                problem = f"{shown(path)} is not a regular file (a directory?)"
+            elif field == "key_file" and not os.access(path, os.R_OK):
+                problem = f"{shown(path)} is not readable"
+            else:
+                continue
+            issues.append(ProfileIssue(key, problem, "give the path of the file itself"))
     return issues

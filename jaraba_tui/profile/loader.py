@@ -148,6 +148,7 @@ def profile_from_mapping(
         + checks.check_duplicates(profile)
         + checks.check_thresholds(profile)
         + checks.check_secret_rules(profile)
+        + checks.check_local_files(profile)
     )
     if issues:
         raise ProfileError.from_issues(issues, path)
