@@ -31,6 +31,7 @@ _PROGRAM = re.compile(r"^[A-Za-z0-9_./+-]{1,255}$")
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,79}$")
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SHELL_META = frozenset("`;|&<>'\"\\")
 
 
 def bad(problem: str, fix: str) -> PydanticCustomError:
@@ -153,6 +154,11 @@ def _path(value: object, *, local: bool) -> str:
     text = expand_vars(text)
     if _CONTROL.search(text):
         raise bad("the path's ${...} expanded to control characters", "fix the variable")
+    if any(c in _SHELL_META for c in text):
+        raise bad(
+            f"a path cannot contain quotes or shell metacharacters, got {shown(text)}",
+            "write a plain path: no quotes and none of ` ; | & < > \\",
+        )
     if local and (text == "~" or text.startswith("~/")):
         text = str(Path(text).expanduser())
     if not text.startswith("/"):
