@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -164,9 +165,9 @@ def check_local_files(profile: Profile) -> list[ProfileIssue]:
             if path is None or not os.path.lexists(path):
                 continue
             key = f"ssh.hosts.{toml_key(name)}.{field}"
-            if not os.path.exists(path):
+            if not Path(path).exists():
                 problem = f"{shown(path)} is a dangling symbolic link"
-            elif not os.path.isfile(path):
+            elif not Path(path).is_file():
                 problem = f"{shown(path)} is not a regular file (a directory?)"
             elif field == "key_file" and not os.access(path, os.R_OK):
                 problem = f"{shown(path)} is not readable"
