@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -89,9 +90,16 @@ def ensure_packages(also: list[str] | None = None) -> None:
             guard.unlink(missing_ok=True)
 
 
+def thaw_all(procs: Procs) -> None:
+    """SIGCONT every recorded process: `up` heals a `fault freeze` (harmless otherwise)."""
+    for name in procs.names():
+        procs.send(name, signal.SIGCONT)
+
+
 def cmd_up(procs: Procs, only: list[str] | None) -> int:
     ensure_packages()
     procs.ensure()
+    thaw_all(procs)
     started = time.monotonic()
     order = ["galera", *[s.name for s in SERVICES]]
     for name in order:
@@ -227,6 +235,14 @@ def cmd_fault(procs: Procs, args: argparse.Namespace) -> int:
         start_tarpit(procs, args.port)
     elif what == "unhang":
         procs.stop(f"tarpit-{args.port}", timeout=5)
+    elif what in ("freeze", "thaw"):
+        if args.process not in procs.names():
+            raise LabError(
+                f"no recorded lab process {args.process!r}; one of: {', '.join(procs.names())}"
+            )
+        sig = signal.SIGSTOP if what == "freeze" else signal.SIGCONT
+        if not procs.send(args.process, sig):
+            raise LabError(f"{args.process} is not running")
     else:  # pragma: no cover - argparse restricts choices
         raise LabError(f"unknown fault {what}")
     print(f"lab: {what} done")
@@ -285,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("hang", "unhang"):
         h = fs.add_parser(name, help="(un)start a port that accepts TCP and never answers")
         h.add_argument("--port", type=int, default=3399)
+    for name, helptext in (
+        ("freeze", "SIGSTOP a lab process: its ports still accept, nothing answers"),
+        ("thaw", "SIGCONT a frozen lab process (`up` thaws every process too)"),
+    ):
+        fz = fs.add_parser(name, help=helptext)
+        fz.add_argument("process", help="a recorded process name, e.g. proxysql, redis-6380")
     return p
 
 
