@@ -280,6 +280,17 @@ class BlueGreenSwitch(Action):
         values = {"live": target, "canary": "none", "canary_pct": "0"}
 
         async def persist(state: RunState) -> StepOutcome:
+            # A reload between the map steps and this one re-read the file: the runtime is
+            # back on the old colour. Writing the file now would leave runtime and file
+            # split (the next reload would switch by surprise): stop, change nothing.
+            now = parse_map(await rt.command(f"show map {map_path}"))
+            if now.get("live") != target:
+                return StepOutcome(
+                    False,
+                    f"HAProxy's runtime map says live {now.get('live')} now, not {target} "
+                    f"(reloaded since the switch began? a reload re-reads {path}): {path} "
+                    "was NOT changed; run the switch again",
+                )
             existing = await shell.read_file(path)
             content = render_map(existing, values, who=ctx.who.name, when=_now(ctx))
             why = await write_file(shell, path, content)
@@ -293,8 +304,8 @@ class BlueGreenSwitch(Action):
                 + f"   # CONTENT: {' / '.join(f'{k} {v}' for k, v in values.items())}",
                 "ssh",
                 2 * ctx.timeout + 10,
-                if_failed=f"{target} is live at runtime but {path} still says {live}: "
-                "a reload would switch back; fix the file before any reload",
+                if_failed=f"{path} still says {live}: if the runtime map says {target}, a "
+                "reload would switch back; make them agree before any reload",
                 run=persist,
             )
         )

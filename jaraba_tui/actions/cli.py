@@ -19,7 +19,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from jaraba_tui.actions.confirm import CliConfirmer, render_request
 from jaraba_tui.actions.context import ActionContext
@@ -41,6 +41,22 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REFUSED = 4
 EXIT_DECLINED = 5
+
+
+def interrupted_run(records: list[dict[str, Any]], run_id: str) -> str:
+    """What the audit log says about the run whose lock was stale."""
+    if not records:
+        return f"its run {run_id} has no audit record here: nothing had been executed"
+    steps = [r.get("step") or {} for r in records if r.get("event") == "step"]
+    done = "; ".join(f"{s.get('index')}. {s.get('title')} {s.get('status')}" for s in steps)
+    finished = [r for r in records if r.get("event") == "finished"]
+    if finished:
+        return f"its run {run_id} finished: {finished[-1].get('status')}"
+    return (
+        f"its run {run_id} was interrupted (started {records[0].get('time')}, no finished "
+        f"record); steps recorded: {done or 'none'}. The state it left is unknown: look "
+        "(jaraba-ops status) before the next action; its plan is in the audit log"
+    )
 
 
 def _err(text: str) -> None:
@@ -209,6 +225,8 @@ async def _run(
         cleared = ctx.lock.clear_stale()
         what = cleared.describe() if cleared is not None else "an unreadable lock"
         pr.line(f"cleared the stale lock of {what}")
+        if cleared is not None and cleared.run_id:
+            pr.line(interrupted_run(ctx.audit.run_records(cleared.run_id), cleared.run_id))
         return EXIT_OK
     if ctx.read_only:
         raise ActionRefused("read-only: this profile (or --read-only) refuses every action")

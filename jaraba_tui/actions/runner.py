@@ -16,6 +16,7 @@ checks, bad parameters) raise :class:`ActionRefused` before anything is written 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -183,7 +184,7 @@ class Prepared:
                 self._audit("step", step=result)
                 yield result
                 if not result.ok:
-                    outcome = self._failed(plan, results, index)
+                    outcome = await self._observed(self._failed(plan, results, index), state)
                     break
             if outcome is None:
                 verification: Verification | None = None
@@ -300,6 +301,26 @@ class Prepared:
             message=lines[0],
             undo=plan.undo,
             undo_action=plan.undo_action,
+        )
+
+    async def _observed(self, outcome: Outcome, state: RunState) -> Outcome:
+        """After a failed step, look once at the real state (the action's own read-only
+        verification probe, bounded) and add what was seen to ``left_in``: the static
+        ``if_failed`` note says what the plan expected to be left, this says what is."""
+        assert self.plan is not None
+        limit = 2 * self.ctx.timeout + 10.0
+        try:
+            async with asyncio.timeout(limit):
+                probe = await self.action.verify(self.ctx, self.plan, self.params, state)
+            seen = probe.seen
+        except TimeoutError:
+            seen = f"could not look within {limit:g}s"
+        except TransportError as exc:
+            seen = "could not look: " + error_from(exc, exc.endpoint).sentence()
+        except Exception as exc:  # the outcome must still be recorded
+            seen = f"could not look: {type(exc).__name__}: {exc}"
+        return dataclasses.replace(
+            outcome, left_in=f"{outcome.left_in}. Seen after the failure: {seen}"
         )
 
     async def _verify(
