@@ -1,5 +1,8 @@
 """The audit log: append-only JSON lines, one shared file per bastion if the profile says so.
 
+Created group-writable (0660, less the umask) so the engineers of one group can share it
+(pairing: each console shows the others' actions); see the README for a bastion's setup.
+
 Every executed action writes a ``started`` record (fsynced before its first step), one
 ``step`` record per step and a ``finished`` record. Refused and declined actions write
 nothing. Every string is passed through :func:`jaraba_tui.secrets.scrub` before it is
@@ -10,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import getpass
+import ipaddress
 import json
 import os
+import pwd
 import socket
 import time
 from collections.abc import Iterator, Mapping
@@ -44,27 +48,34 @@ def iso(ts: float) -> str:
 
 @dataclass(frozen=True)
 class Who(Serialisable):
-    """Who runs the action: the login, the sudo caller, the SSH client address, where."""
+    """Who runs the action: the login, the sudo caller, the SSH client address, where.
+
+    The login is the OS's: the passwd name of the real uid (``uid1234`` without an entry),
+    never ``$USER``/``$LOGNAME``, which anyone can set. ``$SUDO_USER`` names the person only
+    when the process runs as root (sudo sets it there; root could write anything anyway);
+    set by an ordinary user it is ignored. Pairing consoles show these names, so one
+    engineer cannot make their actions appear as another's beyond what the OS allows.
+    """
 
     user: str
     sudo_user: str | None
     ssh_client: str | None
     host: str
     pid: int
+    uid: int | None = None
 
     @classmethod
-    def current(cls, environ: Mapping[str, str] | None = None) -> Who:
+    def current(cls, environ: Mapping[str, str] | None = None, *, uid: int | None = None) -> Who:
         env = os.environ if environ is None else environ
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no passwd entry for the uid (containers)
-            user = f"uid{os.getuid()}"
+        real_uid = os.getuid() if uid is None else uid
+        sudo_user = env.get("SUDO_USER") or None
         return cls(
-            user=user,
-            sudo_user=env.get("SUDO_USER") or None,
+            user=login_name(real_uid),
+            sudo_user=_printable(sudo_user) if sudo_user and real_uid == 0 else None,
             ssh_client=ssh_client_address(env),
             host=socket.gethostname(),
             pid=os.getpid(),
+            uid=real_uid,
         )
 
     @property
@@ -83,12 +94,29 @@ class Who(Serialisable):
         return self.sudo_user or self.user
 
 
+def login_name(uid: int) -> str:
+    """The passwd name of ``uid`` (``uid1234`` when it has none: containers)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except (KeyError, OSError):
+        return f"uid{uid}"
+
+
+def _printable(text: str, limit: int = 64) -> str:
+    """Only printable characters (no terminal escapes), at most ``limit`` of them."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
+
+
 def ssh_client_address(env: Mapping[str, str]) -> str | None:
-    """The client's address from ``SSH_CLIENT`` ("ip port lport") or ``SSH_CONNECTION``."""
+    """The client's address from ``SSH_CLIENT`` ("ip port lport") or ``SSH_CONNECTION``:
+    an address, or None (a value that is not one is ignored)."""
     for key in ("SSH_CLIENT", "SSH_CONNECTION"):
         value = env.get(key, "").split()
         if value:
-            return value[0]
+            try:
+                return str(ipaddress.ip_address(value[0]))
+            except ValueError:
+                return None
     return None
 
 
@@ -115,7 +143,7 @@ class AuditLog:
         line = json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
         payload = (line + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o660)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:

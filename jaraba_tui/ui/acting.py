@@ -8,19 +8,21 @@ and palette delegate here).
 - :meth:`start_action` pauses the action's layers, opens the confirmation modal, and on
   close resumes them and polls them at once (the fresh poll that shows the effect).
 - The audit log is tailed every ``audit_interval`` seconds in a thread (one read in flight
-  at most): its started/finished records join the timeline, and the lock's holder shows in
-  the header, whoever on this bastion wrote them.
+  at most): its started/step/finished records join the timeline, the lock's holder (and
+  how far their run is) shows in the header and its changes (taken, released, stale) in
+  the timeline, whoever on this bastion wrote them (:class:`PairingFeed`).
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.registry import get_action
 from jaraba_tui.ui.action_screen import ActionResult, ActionScreen
-from jaraba_tui.ui.audit_feed import AuditTail, action_panes, lock_badge, timeline_entries
+from jaraba_tui.ui.audit_feed import AuditTail, PairingFeed, action_panes
 from jaraba_tui.ui.commands import ACTION_COMMANDS
 from jaraba_tui.ui.ops import LockState
 from jaraba_tui.ui.widgets.pane import LayerPane
@@ -44,6 +46,11 @@ class ActionDesk:
         self.lock_badge: str | None = None
         self._audit_busy = False
         self._pane_of = action_panes()
+        self.pairing = (
+            PairingFeed(self.ops.profile.name, self._pane_of, socket.gethostname())
+            if self.ops is not None
+            else None
+        )
         self._last_targets: Mapping[str, tuple[str, ...]] = {}
 
     @property
@@ -171,13 +178,14 @@ class ActionDesk:
         if error is not None:
             app.notify(f"audit log unreadable: {error}", severity="warning", timeout=5)
             return
-        assert self.ops is not None
-        entries = timeline_entries(
-            records, self.ops.profile.name, now=app.clock(), pane_of=self._pane_of
-        )
+        assert self.pairing is not None
+        now = app.clock()
+        entries = self.pairing.records(records, now=now)
+        if lock is not None:
+            entries += self.pairing.lock_changes(lock, now)
         if entries:
             app.add_timeline_entries(entries)
-        badge = lock_badge(lock.holder, lock.exists, lock.stale) if lock is not None else None
+        badge = self.pairing.badge(lock) if lock is not None else None
         if badge != self.lock_badge:
             self.lock_badge = badge
             app.redraw_chrome()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from jaraba_tui.actions.audit import login_name
 from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.lock import LockHolder, is_stale
 from jaraba_tui.actions.registry import AvailableAction, available_actions
@@ -53,11 +54,13 @@ class VerifyChecklist:
 
 @dataclass(frozen=True)
 class LockState:
-    """The stack's action lock as the header shows it."""
+    """The stack's action lock as the header shows it; ``owner``: the login owning the
+    lock file (the OS's word on who wrote it, whatever the file claims)."""
 
     exists: bool
     holder: LockHolder | None
     stale: bool | None
+    owner: str | None = None
 
 
 class ConsoleOps:
@@ -108,7 +111,13 @@ class ConsoleOps:
     def lock_state(self) -> LockState:
         exists, holder = self.ctx.lock.read()
         stale = is_stale(holder) if holder is not None else (True if exists else None)
-        return LockState(exists, holder, stale)
+        owner = None
+        if exists:
+            try:
+                owner = login_name(self.ctx.lock.path.stat().st_uid)
+            except OSError:  # released meanwhile
+                owner = None
+        return LockState(exists, holder, stale, owner)
 
     async def aclose(self) -> None:
         await self.ctx.aclose()

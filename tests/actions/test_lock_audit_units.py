@@ -158,6 +158,7 @@ def test_audit_lines_are_json_objects_with_who_and_when(tmp_path: Path) -> None:
         "ssh_client": "10.1.2.3",
         "host": "bastion",
         "pid": 42,
+        "uid": None,
     }
     assert first["profile"] == "p1" and first["environment"] == "staging"
     assert first["time"].endswith("Z") and first["n"] == [1, 2]
@@ -195,7 +196,7 @@ def test_who_reads_the_ssh_client_address() -> None:
     assert ssh_client_address({"SSH_CLIENT": "203.0.113.5 51234 22"}) == "203.0.113.5"
     assert ssh_client_address({"SSH_CONNECTION": "2001:db8::1 5 2001:db8::2 22"}) == "2001:db8::1"
     assert ssh_client_address({}) is None
-    who = Who.current({"SSH_CLIENT": "203.0.113.5 1 22", "SUDO_USER": "dave"})
+    who = Who.current({"SSH_CLIENT": "203.0.113.5 1 22", "SUDO_USER": "dave"}, uid=0)
     assert who.ssh_client == "203.0.113.5" and who.name == "dave"
     assert "from 203.0.113.5" in who.label
 

@@ -288,6 +288,9 @@ async def test_the_typed_name_runs_streams_verifies_and_audits(
         actions = [e.message for e in app.timeline if e.source == "action"]
         assert actions == [
             f"tester started haproxy.drain {TARGET} (typed)",
+            f"tester: haproxy.drain {TARGET} step 1/2 ok: put {TARGET} in drain (no new sessions)",
+            f"tester: haproxy.drain {TARGET} step 2/2 ok: wait until {TARGET} has no session "
+            "(up to 120s)",
             f"tester: haproxy.drain {TARGET} VERIFIED: {TARGET} DRAIN, 0 session(s)",
         ]
     assert runtime.changes == [f"set server {TARGET} state drain"]
