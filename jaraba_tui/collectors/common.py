@@ -15,11 +15,11 @@ import re
 import time
 import types
 import typing
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from jaraba_tui.transport.base import TransportError
+from jaraba_tui.transport.base import CommandResult, ProbeShell, Shell, TransportError
 
 Clock = Callable[[], float]
 """Wall-clock seconds since the epoch (``time.time``); tests pass a fixed one."""
@@ -294,6 +294,16 @@ def _build(tp: Any, data: Any) -> Any:
             raise TypeError(f"expected null, got {data!r}")
         return None
     raise TypeError(f"cannot rebuild {tp!r}")
+
+
+async def run_probe(
+    shell: Shell, argv: Sequence[str], timeout: float | None = None
+) -> CommandResult:
+    """Run a read-only host probe: through the shell's cheaper probe path when it has one
+    (SSH: a reused shell on the host, no new session per probe), else :meth:`Shell.run`."""
+    if isinstance(shell, ProbeShell):
+        return await shell.probe(argv, timeout=timeout)
+    return await shell.run(argv, timeout=timeout)
 
 
 def split_probe(output: str) -> dict[str, tuple[str, int]]:

@@ -25,6 +25,7 @@ from jaraba_tui.collectors.common import (
     opt_bool,
     opt_float,
     opt_int,
+    run_probe,
     split_probe,
     text,
 )
@@ -340,10 +341,19 @@ class _HostSide:
 HOST_PROBE = r"""
 dd=$1 log=$2 n=$3
 echo '@@process'
-for p in $(pgrep -x 'mariadbd|mysqld'); do
+# Shell builtins only (pgrep and a fork per process cost tens of ms on a busy host, every
+# poll): every process named mariadbd/mysqld, as pgrep -x would find it by its comm.
+for cf in /proc/[0-9]*/comm; do
+  cm=; read -r cm 2>/dev/null < "$cf" || continue
+  case $cm in mariadbd|mysqld) ;; *) continue;; esac
+  p=${cf#/proc/}; p=${p%/comm}
   # a zombie (Z) or dead (X) process, just killed, is no running server
-  case $(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$p/stat" 2>/dev/null) in Z|X|'') continue;; esac
-  printf '%s %s\n' "$p" "$(readlink "/proc/$p/cwd" 2>/dev/null)"
+  st=; read -r st 2>/dev/null < "/proc/$p/stat"
+  case ${st##*) } in Z*|X*|'') continue;; esac
+  if [ -n "$dd" ] && [ "/proc/$p/cwd" -ef "$dd" ]; then printf '%s %s\n' "$p" "$dd"
+  elif [ -n "$dd" ] && [ -e "/proc/$p/cwd" ]; then printf '%s %s\n' "$p" "(elsewhere)"
+  elif [ -n "$dd" ]; then printf '%s\n' "$p"
+  else printf '%s %s\n' "$p" "$(readlink "/proc/$p/cwd" 2>/dev/null)"; fi
 done
 if [ -n "$dd" ]; then
   echo '@@grastate'; cat -- "$dd/grastate.dat" 2>&1; echo "@@rc $?"
@@ -373,7 +383,7 @@ async def _host_side(t: GaleraNodeTarget, sh: Shell, timeout: float | None) -> _
     argv = ["sh", "-c", HOST_PROBE, "jaraba-probe", dd or "", log or "", str(t.log_lines)]
 
     async def probe() -> str:
-        res = await sh.run(argv, timeout=timeout)
+        res = await run_probe(sh, argv, timeout)
         if res.exit_status not in (0, 1):
             raise TransportError(f"host probe failed: {res.stderr.strip()[:120]}", kind="other")
         return res.stdout

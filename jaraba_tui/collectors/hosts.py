@@ -15,6 +15,7 @@ from jaraba_tui.collectors.common import (
     Stopwatch,
     guarded,
     is_uint,
+    run_probe,
     split_probe,
 )
 from jaraba_tui.transport.base import CommandResult, Shell, TransportError
@@ -205,7 +206,7 @@ async def collect(
     argv = ["sh", "-c", HOST_PROBE, "jaraba-probe", *df_argv(target.disk_paths)]
 
     async def probe() -> str:
-        res = await sh.run(argv, timeout=timeout)
+        res = await run_probe(sh, argv, timeout)
         if res.exit_status != 0:
             raise TransportError(f"host probe failed: {res.stderr.strip()[:120]}", kind="other")
         return res.stdout

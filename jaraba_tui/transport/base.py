@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class TransportError(Exception):
@@ -95,6 +95,16 @@ class Shell(Protocol):
         ...
 
     async def read_file(self, path: str, *, max_bytes: int = 1_000_000) -> str: ...
+
+
+@runtime_checkable
+class ProbeShell(Protocol):
+    """A :class:`Shell` with a cheaper way to run short read-only probes (SSH: a long-lived
+    shell on the host instead of a new session per command)."""
+
+    async def probe(
+        self, argv: Sequence[str], *, timeout: float | None = None
+    ) -> CommandResult: ...
 
 
 class HAProxyRuntime(Protocol):

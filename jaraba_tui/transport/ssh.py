@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import shlex
 import socket
 from collections.abc import Mapping, Sequence
@@ -72,6 +73,44 @@ class _Forward:
 
 
 @dataclass
+class _ProbeSession:
+    """A long-lived ``sh`` on the host that runs read-only probes one after another."""
+
+    conn: asyncssh.SSHClientConnection
+    proc: asyncssh.SSHClientProcess[bytes]
+    synced: bool = False
+
+    async def exchange(self, script: str) -> tuple[bytes, bytes, int]:
+        """Run one line of ``script`` in the shell: (stdout, stderr, exit status).
+
+        Its end is marked on both streams by a random token no output can forge; the
+        newline printed before each marker is removed, so output is returned exactly."""
+        token = secrets.token_hex(12)
+        marks = f"printf '\\n@@@{token} %s\\n' \"$?\"; printf '\\n@@@{token}\\n' >&2"
+        self.proc.stdin.write(f"{script}\n{marks}\n".encode())
+        out_mark, err_mark = f"\n@@@{token} ".encode(), f"\n@@@{token}\n".encode()
+        got = await asyncio.gather(
+            self.proc.stdout.readuntil(out_mark),
+            self.proc.stderr.readuntil(err_mark),
+            return_exceptions=True,
+        )
+        for item in got:
+            if isinstance(item, BaseException):
+                raise item
+        out, err = (item for item in got if isinstance(item, bytes))
+        status = (await self.proc.stdout.readline()).strip()
+        rc = int(status) if status.isdigit() else -1
+        return out[: -len(out_mark)], err[: -len(err_mark)], rc
+
+    def usable(self, conn: asyncssh.SSHClientConnection) -> bool:
+        return self.conn is conn and not conn.is_closed() and self.proc.exit_status is None
+
+    def close(self) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            self.proc.close()
+
+
+@dataclass
 class SshPool:
     """All SSH connections of one profile, opened lazily by host name."""
 
@@ -85,9 +124,14 @@ class SshPool:
     #: Session channels (commands, SFTP) open at once per host. OpenSSH's MaxSessions
     #: defaults to 10 per connection; more at once fail with "open failed".
     channel_limit: int = 6
+    #: Long-lived probe shells per host (:meth:`SshShell.probe`); each holds one channel.
+    probe_sessions: int = 2
 
     def __post_init__(self) -> None:
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._probe_slots: dict[str, asyncio.Semaphore] = {}
+        self._probe_idle: dict[str, list[_ProbeSession]] = {}
+        self._probe_open: set[int] = set()
         self._conns: dict[str, asyncssh.SSHClientConnection] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._forwards: dict[tuple[str, str, int], _Forward] = {}
@@ -283,8 +327,53 @@ class SshPool:
         conn = await self.connect(name)
         return str(conn.get_extra_info("server_version") or "")
 
+    # -- probe sessions -----------------------------------------------------------------------
+    def probe_slot(self, name: str) -> asyncio.Semaphore:
+        if name not in self._probe_slots:
+            self._probe_slots[name] = asyncio.Semaphore(max(1, self.probe_sessions))
+        return self._probe_slots[name]
+
+    async def take_probe_session(self, name: str) -> _ProbeSession:
+        """An idle probe shell on ``name`` (call with :meth:`probe_slot` held), else a new one.
+
+        The shell is started once and then reused: no session set-up per probe (with a
+        login shell whose rc files are slow, that set-up is most of a probe's time)."""
+        conn = await self.connect(name)
+        idle = self._probe_idle.setdefault(name, [])
+        while idle:
+            sess = idle.pop()
+            if sess.usable(conn):
+                return sess
+            self.drop_probe_session(name, sess)
+        ep = f"{self.target(name).label} probe shell"
+        await self.slot(name).acquire()  # the shell holds a session channel while it lives
+        try:
+            proc = await conn.create_process("exec sh", encoding=None)
+        except (asyncssh.Error, OSError) as exc:
+            self.slot(name).release()
+            raise error(f"cannot start the shell: {exc}", kind="protocol", endpoint=ep) from None
+        sess = _ProbeSession(conn, proc)
+        self._probe_open.add(id(sess))
+        return sess
+
+    def give_back_probe_session(self, name: str, sess: _ProbeSession) -> None:
+        if self._closed or not sess.usable(sess.conn):
+            self.drop_probe_session(name, sess)
+        else:
+            self._probe_idle.setdefault(name, []).append(sess)
+
+    def drop_probe_session(self, name: str, sess: _ProbeSession) -> None:
+        sess.close()
+        if id(sess) in self._probe_open:
+            self._probe_open.discard(id(sess))
+            self.slot(name).release()
+
     async def close(self) -> None:
         self._closed = True
+        for idle in self._probe_idle.values():
+            for sess in idle:
+                sess.close()
+        self._probe_idle.clear()
         for fwd in self._forwards.values():
             fwd.listener.close()
         self._forwards.clear()
@@ -339,6 +428,44 @@ class SshShell:
             exit_status=status if status is not None else -1,
             stdout=str(stdout or ""),
             stderr=str(stderr or ""),
+        )
+
+    async def probe(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+        """Like :meth:`run`, for short read-only probes: run in a long-lived shell on the host
+        (a few per host, reused), not in a new SSH session each. A probe that times out or
+        is cancelled takes its shell with it (the next probe starts a new one)."""
+        args = validate_argv(argv)
+        pool = self._pool
+        limit = timeout if timeout is not None else pool.command_timeout
+        if pool.remote_timeout:
+            args = ["timeout", "-k", "2", f"{limit + 1:g}", *args]
+        script = " ".join(shlex.quote(a) for a in args) + " </dev/null"
+        ep = f"{pool.target(self.host).label} {argv[0]}"
+        async with pool.probe_slot(self.host):
+            sess = await pool.take_probe_session(self.host)
+            try:
+                if not sess.synced:  # whatever the login shell printed is no probe's
+                    async with asyncio.timeout(limit):
+                        await sess.exchange(":")
+                    sess.synced = True
+                async with asyncio.timeout(limit):
+                    out, err, rc = await sess.exchange(script)
+            except BaseException as exc:
+                pool.drop_probe_session(self.host, sess)
+                if isinstance(exc, TimeoutError):
+                    raise error(
+                        f"command did not finish within {limit:g}s", kind="timeout", endpoint=ep
+                    ) from None
+                if isinstance(exc, asyncssh.Error | OSError | asyncio.IncompleteReadError):
+                    raise error(
+                        f"lost the probe shell: {exc}", kind="protocol", endpoint=ep
+                    ) from None
+                raise
+            pool.give_back_probe_session(self.host, sess)
+        return CommandResult(
+            exit_status=rc,
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
         )
 
     async def read_file(self, path: str, *, max_bytes: int = 1_000_000) -> str:
