@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from jaraba_tui.collectors.common import (
@@ -138,10 +139,26 @@ class HAProxySnapshot(Serialisable):
     elapsed_ms: float = 0.0
 
     def servers_of(self, backend: str) -> tuple[StatRow, ...]:
-        return tuple(s for s in self.servers if s.proxy == backend)
+        return self._servers_by_backend.get(backend, ())
 
     def backend(self, name: str) -> StatRow | None:
-        return next((b for b in self.backends if b.proxy == name), None)
+        return self._backends_by_name.get(name)
+
+    # Built once per snapshot (it is frozen): 50 backends x 20 servers, looked up per
+    # backend by the rules and the panes on every poll, made a linear scan quadratic.
+    @cached_property
+    def _servers_by_backend(self) -> dict[str, tuple[StatRow, ...]]:
+        grouped: dict[str, list[StatRow]] = {}
+        for s in self.servers:
+            grouped.setdefault(s.proxy, []).append(s)
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    @cached_property
+    def _backends_by_name(self) -> dict[str, StatRow]:
+        first: dict[str, StatRow] = {}
+        for b in self.backends:
+            first.setdefault(b.proxy, b)
+        return first
 
     @property
     def has_stats(self) -> bool:

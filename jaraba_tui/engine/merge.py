@@ -15,7 +15,7 @@ from typing import Any
 from jaraba_tui.collectors.common import error_from, is_fatal
 from jaraba_tui.model.events import Event, diff
 from jaraba_tui.model.findings import Finding
-from jaraba_tui.model.health import evaluate
+from jaraba_tui.model.health import combine, failure_findings, layer_findings
 from jaraba_tui.model.history import History
 from jaraba_tui.model.snapshot import LAYERS, LayerFailure, StackSnapshot
 from jaraba_tui.model.thresholds import Thresholds
@@ -143,6 +143,7 @@ class StackMerger:
         self._good: dict[str, Any] = {}
         self.states: dict[str, LayerState] = {}
         self.findings: tuple[Finding, ...] = ()
+        self._layer_findings: dict[str, list[Finding]] = {}  # layer -> its rules' findings
 
     def merge(self, layer: str, result: StackSnapshot | BaseException) -> EngineUpdate:
         """Fold one poll of ``layer`` (its snapshot, or the exception the poll raised)."""
@@ -194,11 +195,23 @@ class StackMerger:
         self, layer: str, now: float, events: tuple[Event, ...], *, reevaluate: bool = True
     ) -> EngineUpdate:
         if reevaluate:
+            # Only the polled layer's data changed: only its rules run again (with 1000
+            # HAProxy servers and 300 alerts, every layer's rules on every poll add up).
+            prev_data = self._rate_prev.get(layer) if layer != "hosts" else None
             rate_prev = StackSnapshot(
-                collected_at=0.0,
-                **{k: v for k, v in self._rate_prev.items() if v is not None and k != "hosts"},
+                collected_at=0.0, **({layer: prev_data} if prev_data is not None else {})
             )
-            self.findings = tuple(evaluate(self.current, self.thresholds, rate_prev))
+            self._layer_findings[layer] = layer_findings(
+                layer, self.current, self.thresholds, rate_prev
+            )
+            self.findings = tuple(
+                combine(
+                    [
+                        *(self._layer_findings.get(name, ()) for name in LAYERS),
+                        failure_findings(self.current),
+                    ]
+                )
+            )
         return EngineUpdate(
             layer=layer,
             at=now,

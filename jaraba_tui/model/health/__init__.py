@@ -7,6 +7,8 @@ last interval); without it those rules stay silent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from jaraba_tui.model.findings import Finding, Severity, sort_findings, worst
 from jaraba_tui.model.health.alerts import alert_findings
 from jaraba_tui.model.health.galera import galera_findings
@@ -14,14 +16,17 @@ from jaraba_tui.model.health.haproxy import haproxy_findings
 from jaraba_tui.model.health.hosts import host_findings
 from jaraba_tui.model.health.proxysql import proxysql_findings
 from jaraba_tui.model.health.redis import redis_findings
-from jaraba_tui.model.snapshot import StackSnapshot
+from jaraba_tui.model.snapshot import LAYERS, StackSnapshot
 from jaraba_tui.model.thresholds import Thresholds
 
 __all__ = [
     "Finding",
     "Severity",
     "Thresholds",
+    "combine",
     "evaluate",
+    "failure_findings",
+    "layer_findings",
     "overall",
     "worst",
 ]
@@ -29,23 +34,33 @@ __all__ = [
 _DEFAULT = Thresholds()
 
 
-def evaluate(
-    cur: StackSnapshot, thresholds: Thresholds = _DEFAULT, prev: StackSnapshot | None = None
+def layer_findings(
+    layer: str,
+    cur: StackSnapshot,
+    thresholds: Thresholds = _DEFAULT,
+    prev: StackSnapshot | None = None,
 ) -> list[Finding]:
+    """The findings of one layer's rules (unsorted). Each layer's rules read only that
+    layer's data, so a poll of one layer re-evaluates only its own rules (the engine)."""
     th = thresholds
+    if layer == "galera" and cur.galera is not None:
+        return galera_findings(cur.galera, th, prev.galera if prev else None)
+    if layer == "proxysql" and cur.proxysql is not None:
+        return proxysql_findings(cur.proxysql, th, prev.proxysql if prev else None)
+    if layer == "haproxy" and cur.haproxy is not None:
+        return haproxy_findings(cur.haproxy, th, prev.haproxy if prev else None)
+    if layer == "redis" and cur.redis is not None:
+        return redis_findings(cur.redis, th)
+    if layer == "alerts" and cur.alerts is not None:
+        return alert_findings(cur.alerts)
+    if layer == "hosts":
+        return [f for h in cur.hosts for f in host_findings(h, th)]
+    return []
+
+
+def failure_findings(cur: StackSnapshot) -> list[Finding]:
+    """One UNKNOWN finding per collector that failed outright."""
     out: list[Finding] = []
-    if cur.galera is not None:
-        out += galera_findings(cur.galera, th, prev.galera if prev else None)
-    if cur.proxysql is not None:
-        out += proxysql_findings(cur.proxysql, th, prev.proxysql if prev else None)
-    if cur.haproxy is not None:
-        out += haproxy_findings(cur.haproxy, th, prev.haproxy if prev else None)
-    if cur.redis is not None:
-        out += redis_findings(cur.redis, th)
-    if cur.alerts is not None:
-        out += alert_findings(cur.alerts)
-    for h in cur.hosts:
-        out += host_findings(h, th)
     for f in cur.failures:
         component = "host" if f.layer.startswith("hosts:") else f.layer
         target = f.layer.split(":", 1)[1] if ":" in f.layer else f.layer
@@ -58,6 +73,12 @@ def evaluate(
                 "stack.collector",
             )
         )
+    return out
+
+
+def combine(parts: Iterable[Iterable[Finding]]) -> list[Finding]:
+    """Every layer's findings (in layer order) and the failures', worst first."""
+    out = [f for part in parts for f in part]
     if not out:
         out.append(
             Finding(
@@ -69,6 +90,14 @@ def evaluate(
             )
         )
     return sort_findings(out)
+
+
+def evaluate(
+    cur: StackSnapshot, thresholds: Thresholds = _DEFAULT, prev: StackSnapshot | None = None
+) -> list[Finding]:
+    return combine(
+        [*(layer_findings(layer, cur, thresholds, prev) for layer in LAYERS), failure_findings(cur)]
+    )
 
 
 def overall(
