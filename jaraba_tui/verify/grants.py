@@ -114,9 +114,13 @@ def grant_lines(rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """The statements of ``SHOW GRANTS`` rows (one column, named ``Grants for u@h``)."""
     out: list[str] = []
     for row in rows:
+        if not isinstance(row, Mapping):
+            raise GrantParseError(f"SHOW GRANTS row is not a mapping: {type(row).__name__}")
         for value in row.values():
             if value is not None:
-                out.append(value.decode() if isinstance(value, bytes) else str(value))
+                out.append(
+                    value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+                )
             break
     return out
 
