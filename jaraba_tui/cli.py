@@ -46,6 +46,19 @@ def _add_common(p: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+def _add_replay_options(p: argparse.ArgumentParser, *, speed: float = 1.0) -> None:
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=speed,
+        help=f"replay speed (0.25 to 64; default {speed:g}); -/+ change it in the console",
+    )
+    p.add_argument("--paused", action="store_true", help="start paused (space plays)")
+    p.add_argument(
+        "--at", metavar="TIME", help="start at TIME: HH:MM[:SS], T+5m (from the start), 50%%"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaraba-ops",
@@ -58,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"jaraba-ops {__version__}")
     _add_common(parser, top=True)
     parser.add_argument("--theme", help="console theme (a name from themes/)")
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record what the console sees (snapshots, events, actions) to FILE "
+        "(gzipped JSON lines, no secrets); replay it with `jaraba-ops replay FILE`",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     st = sub.add_parser("status", help="poll every layer once and print the state, problems first")
@@ -88,6 +107,38 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     _add_common(ac, top=False)
+
+    rp = sub.add_parser(
+        "replay", help="open the console on a recording (--record): pause, step, seek, speed"
+    )
+    rp.add_argument("file", metavar="FILE", help="a recording made with --record")
+    _add_replay_options(rp)
+    dm = sub.add_parser(
+        "demo",
+        help="the console on a real incident recorded in the lab (no servers, no root needed)",
+    )
+    _add_replay_options(dm, speed=4.0)
+    rt = sub.add_parser(
+        "report",
+        help="write a Markdown incident report (timeline, findings, every layer): "
+        "report [--from-recording FILE] [-o FILE]",
+    )
+    _add_common(rt, top=False)
+    rt.add_argument(
+        "--from-recording",
+        metavar="FILE",
+        help="from a recording (its events, actions and final state) instead of a live poll",
+    )
+    rt.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE ('-' for stdout; default: stdout)"
+    )
+    rt.add_argument(
+        "--since",
+        metavar="HOURS",
+        type=float,
+        default=24.0,
+        help="live report: the actions of the last HOURS from the audit log (default 24)",
+    )
 
     sub.add_parser(
         "lab",
@@ -167,10 +218,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     profile = _load(args)
+    from jaraba_tui.record import RecordingError
     from jaraba_tui.ui import run
 
-    return run(profile, theme=args.theme, read_only=args.read_only)
+    record = Path(args.record) if args.record else None
+    try:
+        return run(profile, theme=args.theme, read_only=args.read_only, record=record)
+    except RecordingError as exc:
+        print(f"jaraba-ops: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
@@ -188,6 +247,90 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return profile_check.main(argv)
 
 
+def _replay(path: Any, args: argparse.Namespace, *, demo: bool) -> int:
+    from jaraba_tui.record import RecordingError, ReplayPlayer, load_recording
+    from jaraba_tui.record.player import SPEEDS
+
+    try:
+        recording = load_recording(path)
+    except RecordingError as exc:
+        print(f"jaraba-ops: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not recording.updates:
+        print(f"jaraba-ops: {path} holds no update: nothing to replay", file=sys.stderr)
+        return EXIT_USAGE
+    if not SPEEDS[0] <= args.speed <= SPEEDS[-1]:
+        print(
+            f"jaraba-ops: --speed must be between {SPEEDS[0]:g} and {SPEEDS[-1]:g}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    start_at = None
+    if args.at:
+        try:
+            start_at = ReplayPlayer(recording).parse_time(args.at)
+        except ValueError as exc:
+            print(f"jaraba-ops: --at: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    from jaraba_tui.ui.replay import run_replay
+
+    return run_replay(
+        recording,
+        speed=args.speed,
+        paused=args.paused,
+        demo=demo,
+        theme=args.theme,
+        start_at=start_at,
+    )
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    return _replay(args.file, args, demo=False)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from jaraba_tui.record.demo import demo_recording
+
+    path = demo_recording()
+    if path is None:
+        print("jaraba-ops: the demo recording is missing from this installation", file=sys.stderr)
+        return EXIT_USAGE
+    return _replay(path, args, demo=True)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jaraba_tui.record import RecordingError
+
+    if args.from_recording:
+        from jaraba_tui.report import report_from_recording
+
+        try:
+            text = report_from_recording(args.from_recording)
+        except RecordingError as exc:
+            print(f"jaraba-ops: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        if args.since <= 0:
+            print("jaraba-ops: --since must be a positive number of hours", file=sys.stderr)
+            return EXIT_USAGE
+        from jaraba_tui.report import live_report
+
+        text = live_report(_load(args), since=args.since * 3600.0)
+    if not args.output or args.output == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return EXIT_OK
+    from jaraba_tui.report import write_report
+
+    try:
+        written = write_report(text, Path(args.output))
+    except OSError as exc:
+        print(f"jaraba-ops: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"jaraba-ops: report written to {written}", file=sys.stderr)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lab"]:
@@ -197,7 +340,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("verify", "action"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    handlers = {"status": cmd_status, "check": cmd_check, "profile": cmd_profile}
+    handlers = {
+        "status": cmd_status,
+        "check": cmd_check,
+        "profile": cmd_profile,
+        "replay": cmd_replay,
+        "demo": cmd_demo,
+        "report": cmd_report,
+    }
     try:
         if args.command is None:
             return cmd_console(args)

@@ -381,6 +381,12 @@ class JarabaApp(App[int]):
             self._console_entry(Severity.OK, "polling resumed")
         self._draw_chrome(self.render_ctx())
 
+    def action_report(self) -> None:
+        """Write the incident report (jaraba_tui/ui/report_key.py)."""
+        from jaraba_tui.ui.report_key import write_console_report
+
+        write_console_report(self)
+
     def action_pick_theme(self) -> None:
         self.search_themes()
 

@@ -235,6 +235,14 @@ COMMANDS: tuple[Command, ...] = (
         footer="checklist",
         requires_profile=True,
     ),
+    Command(
+        "report",
+        "app.report",
+        "Incident report",
+        "Write a Markdown incident report (timeline with who, findings, every layer) to a file",
+        "Console",
+        key="e",
+    ),
     Command("quit", "app.quit", "Quit", "Leave the console", "Console", key="q", footer="quit"),
     Command(
         "quit-ctrl-c",
