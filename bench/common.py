@@ -33,7 +33,7 @@ WORK = Path(os.environ.get("JARABA_BENCH_DIR", "/tmp/jaraba-bench"))
 #: bash start-up to every launch, which is not the console's cost).
 BIN = Path(sys.executable).parent
 DOLPHIE = Path(os.environ.get("BENCH_DOLPHIE", "/tmp/dolphie-venv/bin/dolphie"))
-TMUX_SOCKET = "jaraba-bench"
+TMUX_SOCKET = os.environ.get("JARABA_BENCH_TMUX", "jaraba-bench")  # own socket per runner
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 

@@ -61,15 +61,19 @@ def diff(prev: StackSnapshot | None, cur: StackSnapshot) -> list[Event]:
     if prev is None:
         return []
     out = _Out(cur.collected_at)
-    if prev.galera is not None and cur.galera is not None:
+    # A layer whose data is the very same object (the engine merges one layer per poll and
+    # keeps the others) has nothing to compare: skip it (1000 HAProxy servers, 300 alerts).
+    if prev.galera is not None and cur.galera is not None and prev.galera is not cur.galera:
         _galera(prev.galera, cur.galera, out)
-    if prev.proxysql is not None and cur.proxysql is not None:
-        _proxysql(prev.proxysql, cur.proxysql, out)
-    if prev.haproxy is not None and cur.haproxy is not None:
-        _haproxy(prev.haproxy, cur.haproxy, out)
-    if prev.redis is not None and cur.redis is not None:
+    p_sql, c_sql = prev.proxysql, cur.proxysql
+    if p_sql is not None and c_sql is not None and p_sql is not c_sql:
+        _proxysql(p_sql, c_sql, out)
+    p_hap, c_hap = prev.haproxy, cur.haproxy
+    if p_hap is not None and c_hap is not None and p_hap is not c_hap:
+        _haproxy(p_hap, c_hap, out)
+    if prev.redis is not None and cur.redis is not None and prev.redis is not cur.redis:
         _redis(prev.redis, cur.redis, out)
-    if prev.alerts is not None and cur.alerts is not None:
+    if prev.alerts is not None and cur.alerts is not None and prev.alerts is not cur.alerts:
         _alerts(prev.alerts, cur.alerts, out)
     _endpoints(_endpoint_errors(prev), _endpoint_errors(cur), out)
     return out.events
