@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -195,6 +196,22 @@ def _node(procs: Procs, index: int) -> galera.Node:
     return galera.nodes(procs.root)[index - 1]
 
 
+def _children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rfind(")") + 2 :].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            out.append(int(entry.name))
+    return out
+
+
 def cmd_fault(procs: Procs, args: argparse.Namespace) -> int:
     what = args.fault
     if what == "galera-stop":
@@ -235,6 +252,17 @@ def cmd_fault(procs: Procs, args: argparse.Namespace) -> int:
         start_tarpit(procs, args.port)
     elif what == "unhang":
         procs.stop(f"tarpit-{args.port}", timeout=5)
+    elif what == "ssh-down":
+        # Stopping the listener leaves established sessions up (each is a child sshd): the
+        # host is "down" for a client only once those are gone too.
+        sshd = procs.pid("sshd")
+        sessions = _children(sshd) if sshd else []
+        down_service(procs, by_name("sshd"))
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        print(f"lab: sshd stopped, {len(sessions)} session(s) cut")
+        return 0
     elif what in ("freeze", "thaw"):
         if args.process not in procs.names():
             raise LabError(
@@ -295,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="mariadbd --wsrep-recover on a stopped node; prints 'Recovered position: uuid:seqno'",
     )
     gr.add_argument("node", type=int)
+    fs.add_parser("ssh-down", help="stop sshd and cut its established sessions (`up` restarts it)")
     fs.add_parser("redis-kill-master", help="kill -9 the Redis instance Sentinel names master")
     a = fs.add_parser("app-stop", help="stop one app server, e.g. blue2")
     a.add_argument("app", choices=[f"{c}{i}" for c in ("blue", "green") for i in (1, 2, 3)])
