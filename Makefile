@@ -2,7 +2,8 @@
 PYTHON ?= python3
 LAB    := $(PYTHON) lab/labctl.py
 # Debian packages the tests use beyond the lab's own (the lab installs its own in `up`).
-TEST_DEBS := shellcheck socat tmux
+# chromium: tests/serve drive `jaraba-ops serve` in it (headless, through playwright).
+TEST_DEBS := shellcheck socat tmux chromium
 
 .PHONY: help deps install lab-up lab-down lab-status lab-reset lint test test-unit demo bench
 

@@ -140,6 +140,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="live report: the actions of the last HOURS from the audit log (default 24)",
     )
 
+    sv = sub.add_parser(
+        "serve",
+        help="the console read-only in a browser (textual-serve): serve [--bind 127.0.0.1:PORT]",
+    )
+    _add_common(sv, top=False)
+    sv.add_argument(
+        "--bind",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8765",
+        help="the one address to serve on (default 127.0.0.1:8765; [::1]:PORT for IPv6)",
+    )
+    sv.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="accept a non-loopback address (no TLS, no login: put a reverse proxy in front)",
+    )
+    sv.add_argument(
+        "--max-sessions",
+        type=int,
+        default=4,
+        metavar="N",
+        help="browser tabs served at once, one console process each (default 4)",
+    )
+
     sub.add_parser(
         "lab",
         help="run the local lab (the whole stack on loopback); same as lab/labctl.py",
@@ -331,6 +355,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The console read-only in a browser; bad --bind: one message, exit 2."""
+    from jaraba_tui.serve import BindError, parse_bind, serve
+
+    try:
+        bind = parse_bind(args.bind, allow_remote=args.allow_remote)
+    except BindError as exc:
+        print(f"jaraba-ops serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.max_sessions < 1:
+        print("jaraba-ops serve: --max-sessions must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    import socket
+
+    profile = _load(args)  # a bad profile fails here (exit 2), not in each browser tab
+    family = socket.AF_INET6 if ":" in bind.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((bind.host, bind.port))
+        except OSError as exc:
+            print(
+                f"jaraba-ops serve: cannot listen on {bind.netloc}: {exc.strerror}", file=sys.stderr
+            )
+            return EXIT_USAGE
+    try:
+        import textual_serve  # noqa: F401
+    except ImportError:
+        print("jaraba-ops serve: needs textual-serve (pip install textual-serve)", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"jaraba-ops serve: {profile.name} read-only on {bind.url} (Ctrl+C stops)",
+        file=sys.stderr,
+    )
+    serve(
+        bind,
+        args.profile,
+        title=f"jaraba-ops {profile.name} (read-only)",
+        theme=args.theme,
+        max_sessions=args.max_sessions,
+    )
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lab"]:
@@ -355,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from jaraba_tui.verify.cli import main as verify_main
 
             return verify_main(extra, profile_name=args.profile)
+        if args.command == "serve":
+            return cmd_serve(args)
         if args.command == "action":
             from jaraba_tui.actions.cli import main as action_main
 

@@ -101,6 +101,29 @@ class ActionDesk:
             return self.ops is not None and len(self.app.screen_stack) == 1
         return True
 
+    def refused_key(self, key: str) -> str | None:
+        """Read-only with a profile (``--read-only``, ``serve``): the action whose key
+        ``key`` is on the current pane, so the console can say it is refused (the key is not
+        bound there: nothing runs). None otherwise."""
+        app = self.app
+        if self.ops is None or not app.read_only or len(app.screen_stack) > 1:
+            return None
+        for cmd in ACTION_COMMANDS:
+            if cmd.pane != app.current_pane or cmd.key is None:
+                continue
+            keys = app.user_keymap.get(cmd.id, cmd.key)
+            if key in (k.strip() for k in keys.split(",")):
+                return cmd.capability
+        return None
+
+    def say_refused(self, action: str) -> None:
+        self.app.notify(
+            f"{action} REFUSED: this console is read-only; it cannot act",
+            title="read-only",
+            severity="error",
+            timeout=8,
+        )
+
     # -- running one -------------------------------------------------------------------------
     def key_pressed(self, action: str) -> None:
         target = self.guard_target(action)

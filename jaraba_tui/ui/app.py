@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -420,6 +421,13 @@ class JarabaApp(App[int]):
 
     def redraw_chrome(self) -> None:
         self._draw_chrome(self.render_ctx())
+
+    def on_key(self, event: events.Key) -> None:
+        """Read-only: an action's key says it is refused (nothing is bound to run)."""
+        refused = self.desk.refused_key(event.key)
+        if refused is not None:
+            event.stop()
+            self.desk.say_refused(refused)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.can_act:
