@@ -81,9 +81,8 @@ read_timeout = 1.5
     )
     runs = [
         ["--profile", "local", "status"],
-        ["--profile", "local", "status", "--json", "-v"]
-        if False
-        else ["--profile", "local", "status", "--json"],
+        ["--profile", "local", "status", "--json"],
+        ["--profile", "local", "status", "-v"],
         ["--profile", "local", "check"],
         ["--profile", "local", "profile", "check"],
         ["--profile", "local", "verify", "--json"],
