@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="the console on a real incident recorded in the lab (no servers, no root needed)",
     )
-    _add_replay_options(dm, speed=4.0)
+    _add_replay_options(dm, speed=2.0)
     rt = sub.add_parser(
         "report",
         help="write a Markdown incident report (timeline, findings, every layer): "
@@ -408,6 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("verify", "action"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if getattr(args, "record", None) and args.command is not None:
+        parser.error("--record records the console: use it without a command")
     handlers = {
         "status": cmd_status,
         "check": cmd_check,

@@ -199,7 +199,7 @@ def build_report(
         if state.stale:
             fresh = f"STALE {age(state.age(now))}: {state.error}"
         elif state.last_ok_at is not None:
-            fresh = f"polled {age(state.age(now))} before"
+            fresh = f"fresh: {age(state.age(now))} old"
         else:
             fresh = "no data"
         text = headline(layer, snapshot) if snapshot is not None else "-"

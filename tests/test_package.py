@@ -95,6 +95,7 @@ def test_a_built_wheel_carries_themes_and_profiles(tmp_path: Path) -> None:
         assert f"jaraba_tui/_data/themes/{name}" in names
     for name in shipped_profiles:
         assert f"jaraba_tui/_data/profiles/{name}" in names
+    assert "jaraba_tui/record/data/demo-incident.jsonl.gz" in names  # `jaraba-ops demo`
     # Installed (unpacked) without the repository next to it, it finds them.
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)

@@ -81,7 +81,7 @@ class SeekScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"Seek to (now {self._now}; recording {self._window})")
-            yield Label("HH:MM[:SS] · +30s / -2m (from now) · T+5m (from the start) · 50%")
+            yield Label("HH:MM[:SS] · +30s, -2m (from now) · T+5m (from start) · 50%")
             yield Input(placeholder="e.g. 01:57:30 or 50%", id="seek-input")
 
     def on_mount(self) -> None:
