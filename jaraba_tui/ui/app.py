@@ -9,6 +9,8 @@ records come back into the timeline like any other engineer's.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +22,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.widgets import ContentSwitcher, DataTable, Footer
+from textual.widgets import ContentSwitcher, DataTable
 from textual.worker import Worker, WorkerState
 
 from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
@@ -28,6 +30,7 @@ from jaraba_tui.model.findings import Severity, worst
 from jaraba_tui.profile import Profile
 from jaraba_tui.ui import messages as msg
 from jaraba_tui.ui.acting import ActionDesk
+from jaraba_tui.ui.action_screen import ActionScreen
 from jaraba_tui.ui.commands import (
     COMMANDS,
     LAYER_COMMANDS,
@@ -43,7 +46,7 @@ from jaraba_tui.ui.settings import load_keymap, load_state, save_state
 from jaraba_tui.ui.source import SourceFactory, UpdateSource
 from jaraba_tui.ui.themes import DEFAULT_THEME, choose_theme, load_themes
 from jaraba_tui.ui.widgets.alerts import AlertsPane
-from jaraba_tui.ui.widgets.chrome import HeaderState, NavBar, StatusHeader
+from jaraba_tui.ui.widgets.chrome import HeaderState, KeyFooter, NavBar, StatusHeader
 from jaraba_tui.ui.widgets.galera import GaleraPane
 from jaraba_tui.ui.widgets.haproxy import HAProxyPane
 from jaraba_tui.ui.widgets.hosts import HostsPane
@@ -55,6 +58,12 @@ from jaraba_tui.ui.widgets.timeline import TimelineEntry, TimelinePane
 
 TIMELINE_MAX = 2000
 ENGINE_WORKER = "poll-engine"
+#: How long quitting waits for the connections to close (seconds).
+QUIT_GRACE = 0.2
+#: Quitting while an action executes: the second press within this many seconds interrupts it.
+QUIT_CONFIRM = 5.0
+#: ... and waits this long for the runner's "interrupted" audit record.
+ACTION_GRACE = 3.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,11 @@ class JarabaApp(App[int]):
         self.palette = Palette()
         self.current_pane = PANES[0]
         self.desk = ActionDesk(self, audit_interval)
+        self._draw_pending = False
+        self._timeline_changed = False
+        self._timeline_copy: list[TimelineEntry] | None = None
+        self._nav_key_cache: dict[str, str] | None = None
+        self._quit_asked = float("-inf")
 
         from jaraba_tui.ui.themes import theme_dirs as default_dirs
 
@@ -164,11 +178,12 @@ class JarabaApp(App[int]):
             yield AlertsPane()
             yield HostsPane()
             yield TimelinePane()
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
+        self._nav_key_cache = None
         if self.info.production:
             self.screen.add_class("-production")
         self.palette = Palette.from_variables(self.theme_variables)
@@ -199,30 +214,58 @@ class JarabaApp(App[int]):
         self._apply(message.update)
 
     def _apply(self, update: EngineUpdate) -> None:
+        """Keep the update and its events; draw once the queued updates are all in (when
+        polls arrive faster than the screen is drawn, only the newest is drawn: every update
+        carries the whole stack, and no event is dropped)."""
         self.latest = update
         source = "sentinel" if update.layer == "sentinel" else "event"
         entries = [TimelineEntry.from_event(e, source) for e in update.events]
         if entries:
             self.timeline.extend(entries)
+            self._timeline_changed = True
+        if not self._draw_pending:
+            self._draw_pending = True
+            self.call_later(self._draw_updates)
+
+    def _draw_updates(self) -> None:
+        self._draw_pending = False
         ctx = self.render_ctx()
         self._draw_chrome(ctx)
+        changed, self._timeline_changed = self._timeline_changed, False
         for pane in self.query(Pane):
-            if isinstance(pane, TimelinePane | OverviewPane):
-                if entries or isinstance(pane, OverviewPane):
-                    pane.entries = list(self.timeline)
-                pane.feed(update if isinstance(pane, OverviewPane) else None, ctx)
+            if isinstance(pane, TimelinePane):
+                if changed:
+                    pane.entries = self._timeline_list()
+                    pane.feed(None, ctx)
+            elif isinstance(pane, OverviewPane):
+                if changed:
+                    pane.entries = self._timeline_list()
+                pane.feed(self.latest, ctx)  # each card redraws only when its layer changed
             else:
-                pane.feed(update, ctx)
+                pane.feed(self.latest, ctx)  # a pane redraws only when its layer changed
         if self.desk.targets_changed():
             self.refresh_bindings()  # the footer's action keys follow what applies now
+
+    def _timeline_list(self) -> list[TimelineEntry]:
+        """One list per change of the timeline, shared by the panes that show it."""
+        copy, now = self._timeline_copy, self.timeline
+        same = (
+            copy is not None
+            and len(copy) == len(now)
+            and (not now or (copy[-1] is now[-1] and copy[0] is now[0]))
+        )
+        if copy is None or not same:
+            copy = self._timeline_copy = list(now)
+        return copy
 
     def add_timeline_entries(self, entries: Iterable[TimelineEntry]) -> None:
         """The extension point for other sources of the timeline (the audit log's
         actions): entries appear in the timeline and the overview, ordered by time."""
         self.timeline.extend(entries)
         ctx = self.render_ctx()
+        shown = self._timeline_list()
         for pane in (self.query_one(TimelinePane), self.query_one(OverviewPane)):
-            pane.set_entries(list(self.timeline), ctx)
+            pane.set_entries(shown, ctx)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler that turns a failed worker into pane state."""
@@ -286,9 +329,10 @@ class JarabaApp(App[int]):
     def _redraw_all(self) -> None:
         ctx = self.render_ctx()
         self._draw_chrome(ctx)
+        shown = self._timeline_list()
         for pane in self.query(Pane):
             if isinstance(pane, TimelinePane | OverviewPane):
-                pane.entries = list(self.timeline)
+                pane.entries = shown
                 pane.feed(self.latest if isinstance(pane, OverviewPane) else None, ctx)
             else:
                 pane.feed(self.latest, ctx)
@@ -319,11 +363,13 @@ class JarabaApp(App[int]):
         return ", ".join(shown)
 
     def _nav_keys(self) -> dict[str, str]:
-        out = {}
-        for pane in PANES:
-            cmd = next(c for c in COMMANDS if c.id == f"goto-{pane}")
-            out[pane] = self.key_for(cmd).split(", ")[0]
-        return out
+        if self._nav_key_cache is None:  # the key map is set once, at mount
+            out = {}
+            for pane in PANES:
+                cmd = next(c for c in COMMANDS if c.id == f"goto-{pane}")
+                out[pane] = self.key_for(cmd).split(", ")[0]
+            self._nav_key_cache = out
+        return self._nav_key_cache
 
     def current(self) -> Pane:
         return self.query_one(f"#{self.current_pane}", Pane)
@@ -443,8 +489,36 @@ class JarabaApp(App[int]):
             self.source.resume_layer(layer)
 
     async def action_quit(self) -> None:
-        await self.close_source()
+        """Quit at once: nothing waits for the transports here (a read may hang in a
+        thread); :meth:`on_unmount` closes them within ``QUIT_GRACE``.
+
+        While an action executes (ctrl+c reaches here through its modal), the first press
+        only warns; a second one within ``QUIT_CONFIRM`` seconds interrupts it and waits (at
+        most ``ACTION_GRACE``) for the runner to write its "interrupted" audit record."""
+        running = self._running_action()
+        if running is not None:
+            now = time.monotonic()
+            if now - self._quit_asked > QUIT_CONFIRM:
+                self._quit_asked = now
+                self.notify(
+                    "An action is running. Press ctrl+c again to interrupt it (the audit log "
+                    "records it as interrupted) and quit.",
+                    severity="warning",
+                    timeout=QUIT_CONFIRM,
+                )
+                return
+            running.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(running.wait(), ACTION_GRACE)
         self.exit(0)
+
+    def _running_action(self) -> Worker[None] | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, ActionScreen) and screen.phase == "running":
+                for worker in screen.workers:
+                    if worker.name == "action-execute" and not worker.is_finished:
+                        return worker
+        return None
 
     async def close_source(self) -> None:
         source, self.source = self.source, None
@@ -452,9 +526,18 @@ class JarabaApp(App[int]):
             await source.aclose()
 
     async def on_unmount(self) -> None:
-        await self.close_source()
-        if self.ops is not None:
-            await self.ops.aclose()
+        """Stop polling and close the connections, bounded: what is still closing after
+        ``QUIT_GRACE`` is left to the process's exit (the blocking reads run in daemon
+        threads). The audit log is written by the action runner as each record happens,
+        so nothing of it waits here."""
+
+        async def close_all() -> None:
+            await self.close_source()
+            if self.ops is not None:
+                await self.ops.aclose()
+
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(close_all(), QUIT_GRACE)
 
 
 #: Every command the registry knows, for tests and docs.

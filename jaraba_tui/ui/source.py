@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from jaraba_tui.engine import LAYERS, EngineUpdate, PollEngine
-from jaraba_tui.profile import Profile
+from jaraba_tui.engine import LAYERS, EngineUpdate
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 Emit = Callable[[EngineUpdate], None]
 
@@ -43,6 +45,8 @@ def engine_source(profile: Profile) -> SourceFactory:
     """The live engine on the profile's transports (closed with the engine)."""
 
     def build(emit: Emit) -> UpdateSource:
+        # here, not at import: the engine and the transports are not needed for the first frame
+        from jaraba_tui.engine.poll import PollEngine
         from jaraba_tui.transport.factory import Transports
 
         return PollEngine(profile, Transports(profile), emit, close_transports=True)

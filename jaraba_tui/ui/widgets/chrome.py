@@ -4,9 +4,13 @@ overall state, clock) and the pane bar (keys, names, per-layer symbols)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from rich.text import Text
+from textual import events
+from textual.app import App
+from textual.screen import Screen
 from textual.widget import Widget
 
 from jaraba_tui.model.findings import Severity
@@ -63,6 +67,9 @@ class StatusHeader(Widget):
         self.palette = Palette()
 
     def show(self, state: HeaderState, palette: Palette) -> None:
+        state = replace(state, now=float(int(state.now)))  # the clock shows whole seconds
+        if state == self.state and palette == self.palette:
+            return
         self.state, self.palette = state, palette
         self.set_class(state.production, "-production")
         self.refresh()
@@ -150,11 +157,18 @@ class NavBar(Widget):
         palette: Palette,
         keys: Mapping[str, str] | None = None,
     ) -> None:
+        new_keys = dict(keys) if keys is not None else self.keys
+        if (current, dict(severities), palette, new_keys) == (
+            self.current,
+            self.severities,
+            self.palette,
+            self.keys,
+        ):
+            return
         self.current = current
         self.severities = dict(severities)
         self.palette = palette
-        if keys is not None:
-            self.keys = dict(keys)
+        self.keys = new_keys
         self.refresh()
 
     def _build(self, names: Mapping[str, str], gap: str) -> Text:
@@ -189,3 +203,101 @@ class NavBar(Widget):
         short = self._build(SHORT, " ")
         short.truncate(width, overflow="ellipsis")
         return short
+
+
+@dataclass(frozen=True)
+class FooterItem:
+    key: str  # what simulate_key presses (a click)
+    display: str  # what the footer shows: "?", "^p"
+    description: str
+    enabled: bool = True
+
+
+def footer_items(app: App[object], screen: Screen[object]) -> tuple[FooterItem, ...]:
+    """The shown bindings of the screen's chain, one per action (the first key), in the order
+    Textual's Footer shows them."""
+    seen: set[str] = set()
+    out: list[FooterItem] = []
+    for _node, binding, enabled, _tooltip in screen.active_bindings.values():
+        if not binding.show or binding.action in seen:
+            continue
+        seen.add(binding.action)
+        display = app.get_key_display(binding)
+        out.append(FooterItem(binding.key, display, binding.description, enabled))
+    return tuple(out)
+
+
+class KeyFooter(Widget):
+    """The footer's keys in one line of text (what Textual's compact Footer shows, without
+    a widget per key: that Footer recomposes on every focus and binding change, which cost
+    more than the panes). Redrawn only when the keys change; a click presses the key."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"key-footer--key", "key-footer--description"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        text-wrap: nowrap;
+        text-overflow: clip;
+        .key-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .key-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="key-footer")
+        self.items: tuple[FooterItem, ...] = ()
+        self._spans: list[tuple[int, int, str]] = []
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self.call_after_refresh(self.update_keys)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if self.is_attached and screen is self.screen:
+            self.update_keys()
+
+    def update_keys(self) -> None:
+        items = footer_items(self.app, self.screen)
+        if items != self.items:
+            self.items = items
+            self.refresh()
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("key-footer--key")
+        desc_style = self.get_component_rich_style("key-footer--description")
+        out = Text(no_wrap=True, overflow="crop")
+        self._spans = []
+        for item in self.items:
+            start = out.cell_len
+            out.append(item.display, style=key_style)
+            if item.description:
+                out.append(" " + item.description, style=desc_style)
+            if not item.enabled:
+                out.stylize("dim", start)
+            self._spans.append((start, out.cell_len, item.key))
+            out.append(" ")
+        return out
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key in self._spans:
+            if start <= event.x < end:
+                item = next(i for i in self.items if i.key == key)
+                if item.enabled:
+                    self.app.simulate_key(key)
+                else:
+                    self.app.bell()
+                return

@@ -5,15 +5,34 @@ from __future__ import annotations
 from rich.text import Text
 
 from jaraba_tui.engine import EngineUpdate
-from jaraba_tui.model.findings import Severity, worst
+from jaraba_tui.model.findings import Finding, Severity, worst
 from jaraba_tui.ui.format import COMPONENTS, Palette, sev_text
+
+#: The findings of the last update asked about, by layer and target (one table of 1000 rows
+#: asks 1000 times about the same update).
+_index: tuple[EngineUpdate | None, dict[str, dict[str, list[Finding]]]] = (None, {})
+
+
+def _by_target(update: EngineUpdate, layer: str) -> dict[str, list[Finding]]:
+    global _index
+    if _index[0] is not update:
+        _index = (update, {})
+    found = _index[1].get(layer)
+    if found is None:
+        comps = COMPONENTS[layer]
+        found = {}
+        for f in update.findings:
+            if f.component in comps:
+                found.setdefault(f.target, []).append(f)
+        _index[1][layer] = found
+    return found
 
 
 def health_cell(update: EngineUpdate, layer: str, pal: Palette, *targets: str) -> Text:
     """The health of one row (a node, backend, server...). On a stale layer a row with no
     finding of its own is UNKNOWN, never a reassuring OK from old data."""
-    comps = COMPONENTS[layer]
-    mine = [f for f in update.findings if f.component in comps and f.target in targets]
+    index = _by_target(update, layer)
+    mine = [f for t in dict.fromkeys(targets) for f in index.get(t, ())]
     sev = worst(mine)
     if not mine and update.state(layer).stale:
         sev = Severity.UNKNOWN

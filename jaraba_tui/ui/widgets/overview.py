@@ -27,7 +27,7 @@ from jaraba_tui.ui.format import (
 )
 from jaraba_tui.ui.summaries import headline
 from jaraba_tui.ui.widgets.haproxy import colour_badge
-from jaraba_tui.ui.widgets.pane import Pane, RenderCtx, layer_severity, stale_line
+from jaraba_tui.ui.widgets.pane import Pane, RenderCtx, layer_key, layer_severity, stale_line
 from jaraba_tui.ui.widgets.table import matches
 from jaraba_tui.ui.widgets.timeline import TimelineEntry, entry_row, newest_first
 
@@ -49,9 +49,16 @@ class LayerCard(Widget):
         self.update: EngineUpdate | None = None
         self.ctx: RenderCtx | None = None
         self.border_title = f"{KEYS[layer]} {TITLES[layer]}"
+        self._drawn: object = None  # layer_key() of what the card shows
 
     def show(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
+        """Draw the layer's state; nothing happens when the layer's data, state, findings
+        and the console's look are what the card shows already."""
         self.update, self.ctx = update, ctx
+        key = layer_key(update, self.layer_key, ctx)
+        if key == self._drawn:
+            return
+        self._drawn = key
         state = update.state(self.layer_key) if update else None
         if update is None or state is None:
             sev = Severity.UNKNOWN
@@ -68,6 +75,12 @@ class LayerCard(Widget):
         self.border_title = title
         self.border_subtitle = sev_text(sev, ctx.palette)
         self.refresh()
+
+    def retime(self, ctx: RenderCtx) -> None:
+        """The clock ticked: the card's ages ("updated 3s ago", "STALE 12s") move on."""
+        self.ctx = ctx
+        if self.update is not None:
+            self.refresh()
 
     def render(self) -> Text:
         ctx, update = self.ctx, self.update
@@ -97,9 +110,16 @@ class LayerCard(Widget):
         problems = [f for f in found if f.severity is not Severity.OK]
         spare = room - len(lines) - len(problems)  # rows left for wrapping findings
         for f in problems:
+            if len(lines) >= room:  # full: the rest is counted below, not drawn
+                lines.append(Text(""))
+                continue
             line = sev_symbol(f.severity, pal)
             message = strip_component(f.message, COMPONENT[self.layer_key])
             line.append(" " + message, style=pal.severity(f.severity))
+            if spare <= 0 or (line.cell_len <= width and "\n" not in line.plain):  # one row
+                line.truncate(width, overflow="ellipsis")
+                lines.append(line)
+                continue
             # wrap onto the rows nobody else needs; cut the rest with an ellipsis
             wrapped = list(line.wrap(self.app.console, width))
             take = 1 + min(max(0, spare), len(wrapped) - 1)
@@ -137,10 +157,12 @@ class EventList(Widget):
     def __init__(self) -> None:
         super().__init__(id="overview-events-list")
         self.entries: list[TimelineEntry] = []
+        self.entries_in: Sequence[TimelineEntry] | None = None  # as given to show()
         self.palette: Palette | None = None
         self.terms: list[str] = []
 
     def show(self, entries: Sequence[TimelineEntry], palette: Palette) -> None:
+        self.entries_in = entries
         self.entries, self.palette = newest_first(entries), palette
         self.refresh()
 
@@ -201,13 +223,14 @@ class OverviewPane(Pane):
         self.ctx = ctx
         if self.display:
             for card in self.query(LayerCard):
-                card.show(self.update, ctx)
+                card.retime(ctx)
 
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
         for card in self.query(LayerCard):
             card.show(update, ctx)
         events = self.query_one(EventList)
-        events.show(self.entries, ctx.palette)
+        if events.entries_in is not self.entries or events.palette != ctx.palette:
+            events.show(self.entries, ctx.palette)
         box = self.query_one("#overview-events", Vertical)
         shown = len(events.shown())
         box.border_subtitle = f"filter: {events.filter_text} ({shown})" if events.terms else ""

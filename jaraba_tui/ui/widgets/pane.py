@@ -64,6 +64,30 @@ def stale_line(layer: str, state: LayerState, ctx: RenderCtx) -> Text | None:
     )
 
 
+def layer_key(update: EngineUpdate | None, layer: str, ctx: RenderCtx) -> object:
+    """What a layer's drawing depends on: its data (the merge keeps the same object while the
+    layer is not polled), state, findings and failure, and the console's colours and mode."""
+    look = (ctx.palette, ctx.read_only, ctx.stopped)
+    if update is None:
+        return (None, look)
+    snap = update.snapshot
+    found = tuple(layer_findings(update.findings, layer))
+    return (getattr(snap, layer), update.state(layer), found, snap.failure(layer), look)
+
+
+def set_text(widget: Static, text: Text) -> None:
+    """``Static.update`` only when the text changed, and without a layout pass when it
+    stays one line that fits (a layout pass is the costly part of a redraw)."""
+    old = getattr(widget, "_jaraba_text", None)
+    if isinstance(old, Text) and old == text and old.style == text.style:
+        return  # (Text equality is the characters and spans, not the base style)
+    room = widget.content_region.width or widget.size.width
+    one_line = "\n" not in text.plain and 0 < text.cell_len <= room
+    was_one_line = isinstance(old, Text) and "\n" not in old.plain and old.cell_len <= room
+    widget._jaraba_text = text  # type: ignore[attr-defined]
+    widget.update(text, layout=not (one_line and was_one_line))
+
+
 def layer_severity(findings: Iterable[Finding], layer: str, state: LayerState) -> Severity:
     found = layer_findings(list(findings), layer)
     sev = worst(found)
@@ -103,6 +127,7 @@ class Pane(Vertical):
         self.update: EngineUpdate | None = None
         self.ctx: RenderCtx | None = None
         self._dirty = False
+        self._drawn: object = None  # the draw_key of what is on screen
 
     def compose(self) -> ComposeResult:
         yield from self.compose_content()
@@ -126,10 +151,19 @@ class Pane(Vertical):
         if self._dirty:
             self.redraw()
 
-    def redraw(self) -> None:
+    def draw_key(self, update: EngineUpdate | None, ctx: RenderCtx) -> object:
+        """What the pane's drawing depends on (compared with the last drawing's: equal means
+        nothing to redraw); None: always redraw. The clock is not in it (:meth:`retime`)."""
+        return None
+
+    def redraw(self, *, force: bool = False) -> None:
         if self.ctx is None:
             return
         self._dirty = False
+        key = self.draw_key(self.update, self.ctx)
+        if not force and key is not None and key == self._drawn:
+            return
+        self._drawn = key
         self.draw(self.update, self.ctx)
 
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
@@ -166,7 +200,7 @@ class Pane(Vertical):
                 if isinstance(table, Filterable):
                     table.set_filter(event.value)
             if self.ctx is not None:
-                self.redraw()
+                self.redraw(force=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if isinstance(event.input, FilterInput):
@@ -200,8 +234,11 @@ class LayerPane(Pane):
 
     def retime(self, ctx: RenderCtx) -> None:
         self.ctx = ctx
-        if self.display and self.update is not None:
+        if self.display and self.update is not None and not self._dirty:
             self._draw_status(self.update, ctx)
+
+    def draw_key(self, update: EngineUpdate | None, ctx: RenderCtx) -> object:
+        return layer_key(update, self.layer_key, ctx)
 
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
         if update is None:
@@ -210,7 +247,7 @@ class LayerPane(Pane):
             if stopped is not None:
                 waiting.append("\n")
                 waiting.append(stopped)
-            self.query_one(f"#{self.layer_key}-status", Static).update(waiting)
+            set_text(self.query_one(f"#{self.layer_key}-status", Static), waiting)
             return
         self._draw_status(update, ctx)
         self._draw_findings(update, ctx)
@@ -240,7 +277,7 @@ class LayerPane(Pane):
         if stale is not None:
             line.append("\n")
             line.append(stale)
-        self.query_one(f"#{self.layer_key}-status", Static).update(line)
+        set_text(self.query_one(f"#{self.layer_key}-status", Static), line)
         self.set_class(stale is not None, "-stale")
 
     def _draw_findings(self, update: EngineUpdate, ctx: RenderCtx) -> None:
@@ -254,4 +291,4 @@ class LayerPane(Pane):
             text.append(" " + strip_component(f.message, COMPONENT[self.layer_key]))
         if not text:
             text = Text("no findings yet", style=ctx.palette.muted)
-        self.query_one(f"#{self.layer_key}-findings", Static).update(text)
+        set_text(self.query_one(f"#{self.layer_key}-findings", Static), text)

@@ -39,8 +39,9 @@ class SparkPanel(Widget, can_focus=True):
             latest = s.fmt(values[-1]) if values else "-"
             rows.append((s.label, values, latest))
         if rows != self._rows or palette != self._palette:
+            grew = len(rows) != len(self._rows)  # the height is one line per series
             self._rows, self._palette = rows, palette
-            self.refresh(layout=True)
+            self.refresh(layout=grew)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return max(1, len(self._rows))

@@ -81,6 +81,9 @@ class TimelinePane(Pane):
         self.entries = entries
         self.feed(None, ctx)
 
+    def draw_key(self, update: EngineUpdate | None, ctx: RenderCtx) -> object:
+        return (self.entries, ctx.palette)  # the app gives a new list on each change
+
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
         pal = ctx.palette
         entries = newest_first(self.entries)
