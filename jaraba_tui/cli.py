@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from jaraba_tui import __version__
 
@@ -250,10 +250,26 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     record = Path(args.record) if args.record else None
     try:
-        return run(profile, theme=args.theme, read_only=args.read_only, record=record)
+        code = run(profile, theme=args.theme, read_only=args.read_only, record=record)
     except RecordingError as exc:
         print(f"jaraba-ops: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    _exit_at_once(code)
+
+
+def _exit_at_once(code: int) -> NoReturn:
+    """The console has closed (terminal restored; the recording closed; audit records are
+    written as they happen): leave without the interpreter's teardown, which waits behind
+    threads blocked in reads of a hung endpoint and frees every object one by one (seconds
+    on a loaded machine; issue 6: quit at once)."""
+    import contextlib
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
