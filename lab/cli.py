@@ -224,9 +224,17 @@ def cmd_fault(procs: Procs, args: argparse.Namespace) -> int:
     elif what == "galera-start":
         node = _node(procs, args.node)
         galera.write_config(node)
+        was_running = procs.alive(node.name)
+        if not was_running:
+            galera.kill_strays(procs, node)  # a killed start's mariadbd holds the datadir
         galera.start(procs, node, new_cluster=args.new_cluster, position=args.position)
         if args.wait:
-            galera.wait_synced(procs, node)
+            try:
+                galera.wait_synced(procs, node, joiner=not args.new_cluster)
+            except LabError:
+                if not was_running:  # leave no half-started node behind
+                    galera.stop_node(procs, node, timeout=30)
+                raise
     elif what == "galera-recover":
         node = _node(procs, args.node)
         if procs.alive(node.name):

@@ -7,12 +7,16 @@ starts a new cluster with its recovered position, the others join one at a time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from lab.procs import Procs, StopWaiting, port_open, wait_for
@@ -242,13 +246,38 @@ def start(
     procs.spawn(node.name, argv)
 
 
-def wait_synced(procs: Procs, node: Node, timeout: float = 120.0) -> None:
+#: A joiner with no Primary to join retries for ever ("Failed to establish connection"):
+#: give up on it after this many seconds without another node Synced in a Primary.
+NO_PEER_S = 15.0
+
+
+def peer_members(node: Node) -> list[str]:
+    """The other nodes that are Synced in a Primary component (something to join)."""
+    return [p.name for p in nodes(node.root) if p.index != node.index and member(p)]
+
+
+def wait_synced(procs: Procs, node: Node, timeout: float = 120.0, *, joiner: bool = False) -> None:
+    """Wait until ``node`` is Synced. A ``joiner`` fails early when no other node is Synced
+    in a Primary component for NO_PEER_S seconds (nothing to join: it needs a bootstrap)."""
+    lonely_since: list[float] = []
+
     def ok() -> bool:
         if not procs.alive(node.name):
             raise LabError(
                 f"{node.name} exited while starting; last lines of {node.error_log}:\n"
                 + tail(node.error_log)
             )
+        if joiner and not peer_members(node):
+            now = time.monotonic()
+            if not lonely_since:
+                lonely_since.append(now)
+            elif now - lonely_since[0] >= NO_PEER_S:
+                raise LabError(
+                    f"{node.name} cannot join: no other Galera node is Synced in a Primary "
+                    f"component (for {NO_PEER_S:.0f}s); bootstrap one as a new cluster first"
+                )
+        else:
+            lonely_since.clear()
         return port_open(node.sql_port) and synced(node)
 
     try:
@@ -259,6 +288,72 @@ def wait_synced(procs: Procs, node: Node, timeout: float = 120.0) -> None:
         if not procs.alive(node.name):
             raise LabError(f"{node.name} exited while starting:\n" + tail(node.error_log))
         raise LabError(f"{node.name} not Synced after {timeout:.0f}s:\n" + tail(node.error_log))
+
+
+def _inside(path: str, root: Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(root.resolve())
+    except (OSError, ValueError):
+        return False
+
+
+def stray_pids(procs: Procs, only: Node | None = None) -> list[tuple[int, str]]:
+    """Processes of this lab's Galera nodes that no pidfile records: a ``mariadbd`` whose
+    datadir (its --datadir/--defaults-file, or its working directory) is inside the lab's
+    state dir, or an rsync SST daemon whose --config is there (left by a killed joiner; it
+    keeps the SST port). Other labs' and other users' processes never match."""
+    root = procs.root
+    if only is not None:
+        root = only.dir
+    recorded = {procs.pid(n.name) for n in nodes(procs.root)} - {None}
+    found: list[tuple[int, str]] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in recorded:
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            if comm not in ("mariadbd", "mysqld", "rsync"):
+                continue
+            stat = (entry / "stat").read_text()
+            if stat[stat.rfind(")") + 2 :][:1] in ("Z", "X"):
+                continue
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        paths = []
+        for arg in argv:
+            for flag in ("--datadir=", "--defaults-file=", "--config="):
+                if arg.startswith(flag):
+                    paths.append(arg[len(flag) :])
+        if comm != "rsync":
+            with contextlib.suppress(OSError):
+                paths.append(str((entry / "cwd").readlink()))
+        if any(_inside(p, root) for p in paths):
+            found.append((int(entry.name), " ".join(argv).strip()[:160]))
+    return found
+
+
+def kill_strays(procs: Procs, only: Node | None = None) -> list[str]:
+    """SIGKILL every :func:`stray_pids` process and wait (bounded) until it is gone."""
+    killed = []
+    for pid, argv in stray_pids(procs, only):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        killed.append(f"{pid} ({argv})")
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                break
+            if state[state.rfind(")") + 2 :][:1] in ("Z", "X"):
+                break
+            time.sleep(0.05)
+    if killed:
+        print(f"lab: killed stray Galera process(es): {'; '.join(killed)}", flush=True)
+    return killed
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -291,35 +386,86 @@ GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO exporter@'127
 
 
 def _bootstrap_choice(all_nodes: list[Node]) -> tuple[Node, str | None]:
-    """Pick the node to start a new cluster from, and the position to start it at."""
+    """Pick the node to start a new cluster from, and the position to start it at.
+
+    A clean shutdown leaves a position (seqno) in grastate.dat and ``safe_to_bootstrap: 1``
+    on the last node out. A crash leaves seqno -1: then every node's position comes from
+    ``--wsrep-recover`` and the most advanced wins (``safe_to_bootstrap`` breaks ties only:
+    after a crash it just says who was Primary last, not who has the most)."""
     states = {n.index: read_grastate(n) for n in all_nodes}
+    safe = [n for n in all_nodes if states[n.index].get("safe_to_bootstrap") == "1"]
+    crashed = any(states[n.index].get("seqno", "-1") == "-1" for n in all_nodes)
+    if safe and not crashed:
+        n = safe[0]
+        seqno, uuid = states[n.index].get("seqno", "-1"), states[n.index].get("uuid", "")
+        return n, f"{uuid}:{seqno}" if uuid else None
+    best: tuple[int, int, int, Node, str] | None = None
     for n in all_nodes:
-        if states[n.index].get("safe_to_bootstrap") == "1":
-            seqno = states[n.index].get("seqno", "-1")
-            uuid = states[n.index].get("uuid", "")
-            pos = f"{uuid}:{seqno}" if seqno != "-1" and uuid else None
-            return n, pos
-    # Crash of every node: recover each position and choose the most advanced.
-    best: tuple[int, Node, str] | None = None
-    for n in all_nodes:
-        found = recover_position(n)
+        st = states[n.index]
+        if st.get("seqno", "-1") != "-1" and st.get("uuid"):
+            found: tuple[str, int] | None = (st["uuid"], int(st["seqno"]))
+        else:
+            found = recover_position(n)
         if found is None:
             continue
         rec_uuid, rec_seqno = found
-        if best is None or rec_seqno > best[0]:
-            best = (rec_seqno, n, f"{rec_uuid}:{rec_seqno}")
+        key = (rec_seqno, 1 if n in safe else 0, -n.index)
+        if best is None or key > best[:3]:
+            best = (*key, n, f"{rec_uuid}:{rec_seqno}")
     if best is None:
         raise LabError("no Galera node has a recoverable position; try `lab reset`")
-    _, node, pos = best
+    node, pos = best[3], best[4]
     set_safe_to_bootstrap(node)
     return node, pos
 
 
-def up(procs: Procs) -> None:
+def member(node: Node) -> bool:
+    """Synced in a Primary component (SQL over the socket) that is not a stale view: right
+    after its peers died a node still reports the old size for a few seconds, so the
+    component's size must not exceed the nodes whose gcomm port is open."""
+    try:
+        st = status(node)
+    except (subprocess.SubprocessError, OSError):
+        return False
+    listening = sum(1 for n in nodes(node.root) if port_open(n.gcomm_port))
+    try:
+        size = int(st.get("wsrep_cluster_size", "0"))
+    except ValueError:
+        return False
+    return (
+        st.get("wsrep_local_state_comment") == "Synced"
+        and st.get("wsrep_cluster_status") == "Primary"
+        and st.get("wsrep_ready") == "ON"
+        and 0 < size <= listening
+    )
+
+
+#: How long running nodes get to show a Primary component before `up` decides there is
+#: none (a reconfiguration after a node died takes a few seconds).
+PRIMARY_WAIT_S = 20.0
+
+
+def up(procs: Procs, rounds: int = 3) -> None:
+    """Bring the cluster to 3 Synced nodes in one Primary component, from any state the
+    faults leave: nodes killed, a joiner waiting for a Primary that no longer exists,
+    mariadbd processes no pidfile records. Idempotent. A round that fails (e.g. the node
+    it joined died meanwhile) is followed by another that looks at the cluster afresh."""
+    for attempt in range(1, rounds + 1):
+        try:
+            _up_once(procs)
+            return
+        except LabError as exc:
+            if attempt == rounds:
+                raise
+            first = str(exc).splitlines()[0]
+            print(f"lab: galera round {attempt} failed ({first}); looking again", flush=True)
+
+
+def _up_once(procs: Procs) -> None:
     all_nodes = nodes(procs.root)
     for n in all_nodes:
         write_config(n)
-    running = [n for n in all_nodes if procs.alive(n.name)]
+    kill_strays(procs)
     fresh = not any(initialised(n) for n in all_nodes)
     if fresh:
         first = all_nodes[0]
@@ -327,22 +473,45 @@ def up(procs: Procs) -> None:
         start(procs, first, new_cluster=True)
         wait_synced(procs, first)
         sql(first, SETUP_SQL)
-        running = [first]
-    elif not running:
-        boot, pos = _bootstrap_choice(all_nodes)
-        start(procs, boot, new_cluster=True, position=pos)
-        wait_synced(procs, boot)
-        running = [boot]
+    else:
+        running = [n for n in all_nodes if procs.alive(n.name)]
+        primary = bool(running) and wait_for(
+            lambda: any(member(n) for n in all_nodes if procs.alive(n.name)),
+            PRIMARY_WAIT_S,
+            interval=1.0,
+        )
+        if not primary:
+            # No Primary component: whatever still runs waits for one that does not exist.
+            for n in running:
+                print(f"lab: {n.name} runs outside any Primary component: stopping it", flush=True)
+                stop_node(procs, n, timeout=30)
+            kill_strays(procs)
+            boot, pos = _bootstrap_choice(all_nodes)
+            print(f"lab: bootstrapping a new cluster from {boot.name} at {pos}", flush=True)
+            start(procs, boot, new_cluster=True, position=pos)
+            wait_synced(procs, boot)
     for n in all_nodes:
-        if n not in running:
+        if member(n):
+            continue
+        if procs.alive(n.name) and not wait_for(partial(member, n), 30, interval=1.0):
+            print(f"lab: {n.name} runs but has not joined in 30s: restarting it", flush=True)
+            stop_node(procs, n, timeout=30)
+        for attempt in (1, 2):
+            kill_strays(procs, n)
             start(procs, n)
-            wait_synced(procs, n)
+            try:
+                wait_synced(procs, n, joiner=True)
+                break
+            except LabError:
+                stop_node(procs, n, timeout=30)
+                if attempt == 2:
+                    raise
     for n in all_nodes:
         wait_synced(procs, n, timeout=60)
 
 
-def stop_node(procs: Procs, node: Node) -> None:
-    procs.stop(node.name, timeout=60)
+def stop_node(procs: Procs, node: Node, timeout: float = 60) -> None:
+    procs.stop(node.name, timeout=timeout)
 
 
 def down(procs: Procs) -> None:
