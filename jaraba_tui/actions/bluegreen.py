@@ -10,6 +10,7 @@ from typing import Any
 from jaraba_tui.actions.base import Action, Assessment
 from jaraba_tui.actions.bluegreen_util import (
     backend_counters,
+    converge_runtime,
     parse_map_file,
     render_map,
     sample_frontend,
@@ -280,32 +281,53 @@ class BlueGreenSwitch(Action):
         values = {"live": target, "canary": "none", "canary_pct": "0"}
 
         async def persist(state: RunState) -> StepOutcome:
-            # A reload between the map steps and this one re-read the file: the runtime is
-            # back on the old colour. Writing the file now would leave runtime and file
-            # split (the next reload would switch by surprise): stop, change nothing.
-            now = parse_map(await rt.command(f"show map {map_path}"))
-            if now.get("live") != target:
-                return StepOutcome(
-                    False,
-                    f"HAProxy's runtime map says live {now.get('live')} now, not {target} "
-                    f"(reloaded since the switch began? a reload re-reads {path}): {path} "
-                    "was NOT changed; run the switch again",
-                )
+            # A reload re-reads the map file. One that ran since the map steps has put the
+            # runtime back on the old colour; one still running (reloads are asynchronous)
+            # will do it seconds after this step. So: write the file first (from then on a
+            # new reload loads the new colour), then read the runtime map until the same
+            # worker has shown the new routing for a while, setting it again where a reload
+            # undid it. The step ends with runtime == file, or says exactly what it left.
+            before = parse_map(await rt.command(f"show map {map_path}"))
             existing = await shell.read_file(path)
             content = render_map(existing, values, who=ctx.who.name, when=_now(ctx))
             why = await write_file(shell, path, content)
-            return StepOutcome(why is None, why or f"{path} now says live {target}")
+            if why is not None:
+                return StepOutcome(False, f"{why}; the runtime map says live {before.get('live')}")
+            undone = (
+                f"a reload had put the runtime back on live {before.get('live')}; "
+                if before.get("live") != target
+                else ""
+            )
+            agreed = await converge_runtime(
+                rt,
+                map_path,
+                values,
+                settle=bg.persist_settle,
+                timeout=bg.persist_timeout,
+                sleep=ctx.sleep,
+            )
+            if agreed.ok:
+                return StepOutcome(True, f"{path} now says live {target}; {undone}{agreed.detail}")
+            return StepOutcome(
+                False,
+                f"{path} now says live {target}, the runtime map does not agree: {undone}"
+                f"{agreed.detail}. The next reload applies the file (live {target})",
+            )
 
         steps.append(
             Step(
                 f"persist the routing in {path}",
                 f"ssh {shell.host}",
                 write_file_command(path)
-                + f"   # CONTENT: {' / '.join(f'{k} {v}' for k, v in values.items())}",
+                + f"   # CONTENT: {' / '.join(f'{k} {v}' for k, v in values.items())}; then "
+                f"show info + show map {map_path} until one worker shows them for "
+                f"{bg.persist_settle:g}s (set map again if a reload undid them; up to "
+                f"{bg.persist_timeout:g}s)",
                 "ssh",
-                2 * ctx.timeout + 10,
-                if_failed=f"{path} still says {live}: if the runtime map says {target}, a "
-                "reload would switch back; make them agree before any reload",
+                3 * ctx.timeout + 10 + bg.persist_timeout,
+                if_failed=f"the step says whether {path} was written and what the runtime map "
+                f"said: runtime and file must both say live {target} (or both {live}) before "
+                "any reload",
                 run=persist,
             )
         )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 
 from jaraba_tui.actions.haproxy import runtime_command
 from jaraba_tui.actions.types import StepOutcome
-from jaraba_tui.collectors.haproxy import parse_stat_csv
-from jaraba_tui.transport.base import HAProxyRuntime
+from jaraba_tui.collectors.haproxy import HAProxyParseError, parse_info, parse_map, parse_stat_csv
+from jaraba_tui.transport.base import HAProxyRuntime, TransportError
 
 HEADER = "# Blue/green routing state for the frontend. Managed by jaraba-ops / blue-green-deploy.sh"
 COLOUR_HEADER = "x-jaraba-colour"
@@ -61,12 +62,75 @@ async def set_map(rt: HAProxyRuntime, map_path: str, key: str, value: str) -> St
         out = await runtime_command(rt, f"add map {map_path} {key} {value}")
     if not out.ok:
         return out
-    from jaraba_tui.collectors.haproxy import parse_map
-
     now = parse_map(await rt.command(f"show map {map_path}")).get(key)
     if now != value:
         return StepOutcome(False, f"the runtime map says {key} {now!r} after setting {value!r}")
     return StepOutcome(True, f"{key} is {value}")
+
+
+async def converge_runtime(
+    rt: HAProxyRuntime,
+    map_path: str,
+    values: Mapping[str, str],
+    *,
+    settle: float,
+    timeout: float,
+    sleep: Callable[[float], Awaitable[None]],
+    interval: float = 0.5,
+) -> StepOutcome:
+    """Make HAProxy's runtime map say ``values``, and see it stay so.
+
+    Called once the map file says ``values``. A reload that began before the file was
+    written loads the old file into a new worker, and reloads are asynchronous: the old
+    worker may still answer the runtime API with the new colour for a while, then the new
+    worker answers with the old one. So: read the answering worker (``show info``: Pid,
+    Stopping) and the map until the same, not stopping, worker has shown ``values`` for
+    ``settle`` seconds, setting again whatever differs; give up after ``timeout`` seconds
+    and say what the runtime map and the worker were then.
+    """
+    t0 = time.monotonic()
+    stable_since: float | None = None
+    last_pid: int | None = None
+    reapplied: list[str] = []
+    seen = "nothing read yet"
+    while True:
+        now = time.monotonic()
+        try:
+            info = parse_info(await rt.command("show info"))
+            current = parse_map(await rt.command(f"show map {map_path}"))
+        except (TransportError, HAProxyParseError) as exc:
+            stable_since, seen = None, f"runtime API: {exc}"
+        else:
+            diff = {k: v for k, v in values.items() if current.get(k) != v}
+            shown = ", ".join(f"{k}={current.get(k)}" for k in values)
+            seen = f"runtime map {shown} (worker pid {info.pid}" + (
+                ", stopping)" if info.stopping else ")"
+            )
+            if info.stopping:
+                stable_since = None  # an old worker on its way out: wait for the new one
+            elif diff:
+                stable_since = None
+                reapplied.append(
+                    f"worker {info.pid} said "
+                    + ", ".join(f"{k} {current.get(k)}" for k in diff)
+                    + ": set again"
+                )
+                for key, value in diff.items():
+                    out = await set_map(rt, map_path, key, value)
+                    if not out.ok:
+                        return StepOutcome(False, f"{out.detail}; {'; '.join(reapplied)}")
+            elif stable_since is None or info.pid != last_pid:
+                stable_since = now
+            last_pid = info.pid
+        if stable_since is not None and now - stable_since >= settle:
+            note = f"; {'; '.join(reapplied)}" if reapplied else ""
+            return StepOutcome(True, f"{seen}, unchanged for {settle:g}s{note}")
+        if now - t0 >= timeout:
+            note = f"; {'; '.join(reapplied)}" if reapplied else ""
+            return StepOutcome(
+                False, f"runtime map not steady after {timeout:g}s: last seen {seen}{note}"
+            )
+        await sleep(interval)
 
 
 async def backend_counters(rt: HAProxyRuntime, backends: Sequence[str]) -> tuple[int, int]:

@@ -85,6 +85,11 @@ class BlueGreenSettings:
     #: SSH host the deploy command runs on (None: the HAProxy host).
     deploy_ssh: str | None = None
     deploy_timeout: float = 1800.0
+    #: After the map file is written: the same HAProxy worker must show the new routing for
+    #: this long (a reload that read the old file may take over seconds later) ...
+    persist_settle: float = 2.0
+    #: ... within this many seconds, setting the runtime map again when a reload undid it.
+    persist_timeout: float = 20.0
 
     def backend(self, colour: str) -> str:
         return self.backend_template.format(colour=colour)
