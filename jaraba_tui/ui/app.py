@@ -22,6 +22,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, DataTable
 from textual.worker import Worker, WorkerState
 
@@ -213,6 +214,17 @@ class JarabaApp(App[int]):
     def on_sentinel_events_received(self, message: msg.SentinelEventsReceived) -> None:
         self._apply(message.update)
 
+    def _closing_down(self) -> bool:
+        """The app is exiting or its widgets are gone: a poll result still queued (e.g. when
+        a pilot test fails inside ``run_test``) must not draw (``query_one`` would raise)."""
+        if self._exit or self._closing or self._closed:
+            return True
+        try:
+            self.query_one(StatusHeader)
+        except NoMatches:
+            return True
+        return False
+
     def _apply(self, update: EngineUpdate) -> None:
         """Keep the update and its events; draw once the queued updates are all in (when
         polls arrive faster than the screen is drawn, only the newest is drawn: every update
@@ -229,6 +241,8 @@ class JarabaApp(App[int]):
 
     def _draw_updates(self) -> None:
         self._draw_pending = False
+        if self._closing_down():
+            return
         ctx = self.render_ctx()
         self._draw_chrome(ctx)
         changed, self._timeline_changed = self._timeline_changed, False
