@@ -1,12 +1,14 @@
-"""The real console (JarabaApp + the real PollEngine on a profile) with measurements, for the
-benchmarks that need to see inside: run it in a real terminal (tmux), it writes JSON lines.
+"""The real console (JarabaApp + the real PollEngine on a profile, on its own thread as in the
+console: ``threaded``) with measurements, for the benchmarks that need to see inside: run it
+in a real terminal (tmux), it writes JSON lines.
 
     python bench/harness.py --profile PATH --stats OUT.jsonl [--every 2]
 
 Nothing in the product changes: this wraps from outside.
 - each layer's collect (the engine's per-layer poll) is timed: ``collect`` [layer, start, s];
 - each update's handling (the app's ``_apply``: panes fed) is timed: ``apply``, and the time
-  the update waited in the message queue since the engine emitted it: ``queue``;
+  the update waited since the engine emitted it (engine thread -> UI loop -> message queue):
+  ``queue``;
 - each screen update (Textual's compositor refresh and the write to the terminal,
   ``Screen._on_timer_update``) is timed: ``frame`` [start, s, current pane];
 - pane switches (``action_goto``: ``goto``), a pane's lazy redraw when shown (``show``) and
@@ -37,7 +39,7 @@ from jaraba_tui.engine import EngineUpdate, PollEngine
 from jaraba_tui.profile import load_profile
 from jaraba_tui.transport.factory import Transports
 from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
-from jaraba_tui.ui.source import Emit, UpdateSource
+from jaraba_tui.ui.source import Emit, UpdateSource, threaded
 from jaraba_tui.ui.widgets.pane import Pane
 
 T: dict[str, list[Any]] = {
@@ -102,7 +104,7 @@ class BenchApp(JarabaApp):
             self.set_interval(self.every, self.sampler)
 
     def _emit(self, update: EngineUpdate) -> None:
-        self._emitted[id(update)] = time.perf_counter()
+        self._emitted.setdefault(id(update), time.perf_counter())  # stamped by the engine
         super()._emit(update)
 
     def _apply(self, update: EngineUpdate) -> None:
@@ -139,8 +141,12 @@ def main() -> int:
     out = open(args.stats, "a", buffering=1)  # noqa: SIM115 - closed at exit
     app: BenchApp
 
-    def build(emit: Emit) -> UpdateSource:
-        eng = PollEngine(profile, Transports(profile), emit, close_transports=True)
+    def build_engine(emit: Emit) -> UpdateSource:
+        def stamped(update: EngineUpdate) -> None:  # on the engine's thread
+            app._emitted[id(update)] = time.perf_counter()
+            emit(update)
+
+        eng = PollEngine(profile, Transports(profile), stamped, close_transports=True)
         inner = eng._collect
 
         async def timed(layer: str) -> Any:
@@ -154,6 +160,8 @@ def main() -> int:
         eng._collect = timed
         app.engine = eng
         return eng
+
+    build = threaded(build_engine)
 
     app = BenchApp(ConsoleInfo.from_profile(profile), build)
     started = time.time()
@@ -173,9 +181,8 @@ def main() -> int:
             "timeline": len(app.timeline),
             "pane": CURRENT["pane"],
         }
-        for key, values in T.items():
-            line[key] = values[:]
-            values.clear()
+        for key in list(T):
+            line[key], T[key] = T[key], []  # swapped, not cleared: the engine's thread appends
         out.write(json.dumps(line) + "\n")
 
     app.sampler = sample

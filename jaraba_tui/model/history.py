@@ -52,7 +52,8 @@ class History:
         return list(self._series.get(key, ()))
 
     def values(self, key: str) -> list[float]:
-        return [v for _, v in self._series.get(key, ())]
+        # list() first: one C call, atomic under the GIL (the engine's thread may append)
+        return [v for _, v in list(self._series.get(key, ()))]
 
     def latest(self, key: str) -> float | None:
         s = self._series.get(key)

@@ -1,6 +1,12 @@
 """The console against endpoints that accept and never answer (a tarpit): keys stay
-responsive while pymysql threads are blocked in reads, and quitting is immediate, also for
-the interpreter (the SQL threads are daemons). No lab needed: the tarpit is local."""
+responsive while pymysql threads are blocked in reads, and quitting does not wait for the
+reads, also for the interpreter (the SQL threads and the engine's thread are daemons). No lab
+needed: the tarpit is local.
+
+These prove "does not wait for the blocked read": the reads block for ``READ_TIMEOUT``
+(minutes) and the bounds are far below it but generous (``BOUND``), since the machine is
+shared. How fast keys and quit really are is measured by bench/hung.py and
+bench/responsiveness.py, not asserted here."""
 
 from __future__ import annotations
 
@@ -20,10 +26,11 @@ from jaraba_tui.engine import PollEngine
 from jaraba_tui.profile import Profile, profile_from_mapping
 from jaraba_tui.resources import themes_dir
 from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
-from jaraba_tui.ui.source import engine_source
+from jaraba_tui.ui.source import ThreadedEngineSource, engine_source
 from tests.labutil import REPO
 
-READ_TIMEOUT = 12.0
+READ_TIMEOUT = 300.0  # a read blocked in the tarpit holds this long
+BOUND = 30.0  # "at once", generously: far below READ_TIMEOUT
 
 
 @pytest.fixture
@@ -78,7 +85,9 @@ async def test_keys_answer_while_sql_threads_hang_and_quit_is_immediate(
         import asyncio
 
         loop_time = asyncio.get_running_loop().time
-        engine = app.source
+        source = app.source
+        assert isinstance(source, ThreadedEngineSource)
+        engine = source.engine
         assert isinstance(engine, PollEngine)
         for _ in range(200):
             await pilot.pause(0.02)
@@ -89,11 +98,11 @@ async def test_keys_answer_while_sql_threads_hang_and_quit_is_immediate(
         for key in "23481":
             await pilot.press(key)
         await pilot.pause()
-        assert loop_time() - started < READ_TIMEOUT / 3
+        assert loop_time() - started < BOUND
         assert engine.stats["galera"].in_flight  # still hanging: the keys did not wait
         quit_at = loop_time()
         await pilot.press("q")
-    assert loop_time() - quit_at < READ_TIMEOUT / 3
+    assert loop_time() - quit_at < BOUND
     assert app.return_code == 0
 
 
@@ -106,7 +115,7 @@ def test_the_process_exits_at_once_with_sql_threads_blocked(tarpit: int) -> None
         sys.path.insert(0, {str(REPO)!r})
         from tests.ui.test_never_blocks import hung_profile
         from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
-        from jaraba_tui.ui.source import engine_source
+        from jaraba_tui.ui.source import ThreadedEngineSource, engine_source
 
         profile = hung_profile({tarpit})
         app = JarabaApp(ConsoleInfo.from_profile(profile), engine_source(profile))
@@ -114,7 +123,7 @@ def test_the_process_exits_at_once_with_sql_threads_blocked(tarpit: int) -> None
         async def auto(pilot):
             for _ in range(500):
                 await asyncio.sleep(0.02)
-                s = app.source.stats
+                s = app.source.engine.stats
                 if s["galera"].in_flight and s["proxysql"].in_flight:
                     break
             print("QUIT", time.time(), flush=True)
@@ -127,11 +136,11 @@ def test_the_process_exits_at_once_with_sql_threads_blocked(tarpit: int) -> None
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        timeout=READ_TIMEOUT * 4,
+        timeout=BOUND * 3,
         cwd=REPO,
     )
     ended = time.time()
     assert proc.returncode == 0, proc.stderr[-2000:]
     quit_line = next(line for line in proc.stdout.splitlines() if line.startswith("QUIT"))
     asked = float(quit_line.split()[1])
-    assert ended - asked < READ_TIMEOUT / 3, f"exit took {ended - asked:.1f}s"
+    assert ended - asked < BOUND, f"exit took {ended - asked:.1f}s"
