@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jaraba_tui.actions.audit import AuditLog, Who, default_audit_path
 from jaraba_tui.actions.lock import ActionLock, lock_path
@@ -15,7 +16,11 @@ from jaraba_tui.actions.settings import ActionSettings
 from jaraba_tui.collectors.stack import StackTargets, collect_stack
 from jaraba_tui.model.snapshot import LAYERS, StackSnapshot
 from jaraba_tui.profile import Profile
-from jaraba_tui.transport.factory import Transports
+
+if TYPE_CHECKING:
+    # at run time only in create(): the transports (asyncssh, redis, httpx) are the heaviest
+    # imports of the console, not needed for its first frame (issue 6, start-up)
+    from jaraba_tui.transport.factory import Transports
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -45,15 +50,22 @@ class ActionContext:
         who: Who | None = None,
     ) -> ActionContext:
         path = Path(audit_path) if audit_path is not None else default_audit_path(profile)
+        if transports is None:
+            from jaraba_tui.transport.factory import Transports
+
+            transports = Transports(profile)
+            own = True
+        else:
+            own = False
         return cls(
             profile=profile,
-            transports=transports or Transports(profile),
+            transports=transports,
             settings=settings or ActionSettings.from_profile(profile),
             audit=AuditLog(path),
             lock=ActionLock(lock_path(path, profile.name)),
             who=who or Who.current(),
             read_only=read_only or profile.read_only,
-            _own_transports=transports is None,
+            _own_transports=own,
         )
 
     async def aclose(self) -> None:
