@@ -42,6 +42,8 @@ class Fault:
     found: Callable[[Console], bool]
     recovered: Callable[[Console], bool]
     affected: tuple[str, ...]  # layers allowed to stop answering
+    #: what the fault must have led to before it is undone (e.g. the Sentinel failover)
+    before_undo: Callable[[Console], bool] | None = None
 
 
 async def run_fault(c: Console, fault: Fault, settled: Callable[[Console], bool]) -> None:
@@ -57,6 +59,11 @@ async def run_fault(c: Console, fault: Fault, settled: Callable[[Console], bool]
     key_s = await c.responsive()
     others = tuple(layer for layer in LAYERS if layer not in fault.affected)
     upd = await c.others_update(others, time.time(), limit)
+    if fault.before_undo is not None:
+        before_undo = fault.before_undo
+        assert await c.wait(lambda: before_undo(c), RECOVER) is not None, (
+            f"{fault.name}: never reached the state to undo from: {c.describe()}"
+        )
     for args in fault.undo:
         await labctl(*args)
     t_undo = time.time()
@@ -136,11 +143,13 @@ async def test_redis_master_killed_failover_mid_poll(fast_profile: Path, tmp_pat
                 ),
                 lambda c: new_master(c) and c.has("redis.ok"),
                 affected=(),
+                # the old master restarted before the Sentinels failed over would simply be
+                # master again: undo only once the console shows the new master
+                before_undo=new_master,
             ),
             healthy,
         )
         # the failover itself, seen by the console while it kept polling
-        assert await c.wait(lambda: new_master(c), 60) is not None, c.describe()
         assert any(e.component == "redis" and "failover" in e.message for e in c.app.timeline)
 
 

@@ -6,12 +6,16 @@ follows by itself."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from lab import galera
+from lab.procs import Procs
 from tests.faults.conftest import Console, console, detect_limit, labctl, record, write_profile
 from tests.faults.test_nothing_lost import audit_lines
 from tests.labutil import LAB_DIR, port_open
@@ -74,15 +78,19 @@ async def test_all_galera_nodes_killed_then_a_node_dies_during_bootstrap(tmp_pat
                     if r["event"] == "started":
                         first = r["plan"]["summary"].split()[2]  # "bootstrap from nodeN at ..."
             assert proc.returncode is None, "the bootstrap ended before it started"
-            await c.pilot.pause(0.2)
-        assert first in PORTS, f"no bootstrap node in the plan: {first!r}"
-        index = first[-1]
-        pidfile = LAB_DIR / "pids" / f"galera-{first}.json"
-        while loop.time() < deadline and not pidfile.exists():
             await c.pilot.pause(0.1)
-        assert pidfile.exists(), f"{first} was never started by the bootstrap"
-        await c.pilot.pause(1.0)  # mid-way: mariadbd runs, not yet Synced
-        await labctl("fault", "galera-kill", index)
+        assert first in PORTS, f"no bootstrap node in the plan: {first!r}"
+        # kill -9 the bootstrap node as soon as the lab records it started: mariadbd needs
+        # seconds (InnoDB, wsrep) before it is Synced, so it dies while it starts.
+        procs = Procs(LAB_DIR)
+        pid = None
+        while loop.time() < deadline and pid is None:
+            pid = procs.pid(f"galera-{first}")
+            if pid is None:
+                assert proc.returncode is None, "the bootstrap ended before it started a node"
+                await asyncio.sleep(0.05)
+        assert pid is not None, f"{first} was never started by the bootstrap"
+        os.kill(pid, signal.SIGKILL)
         t_kill = time.time()
         out, _ = await asyncio.wait_for(proc.communicate(), 300)
         text = out.decode(errors="replace")
@@ -92,24 +100,32 @@ async def test_all_galera_nodes_killed_then_a_node_dies_during_bootstrap(tmp_pat
         assert final["event"] == "finished", text
         assert final["status"] == "failed", final
         left = final["outcome"]["left_in"]
-        # the real state: no node runs, nothing after the failed step was started
+        steps = [r["step"] for r in records if r["event"] == "step"]
+        step_titles = [f"{s['title']}: {s['status']}" for s in steps]
+        # it stopped at the start of the bootstrap node: nothing after it ran
+        assert steps[-1]["title"].startswith(f"start {first} as a new cluster"), step_titles
+        assert steps[-1]["status"] == "failed", step_titles
+        assert all(s["status"] != "failed" for s in steps[:-1]), step_titles
+        assert not any(s["title"].startswith("wait until") for s in steps), step_titles
+        # the real state: no node answers, no mariadbd of the lab runs (none left half-started)
         running = [name for name, port in PORTS.items() if port_open(port)]
         assert running == [], f"the audit says {left!r} but {running} answer"
-        step_titles = [r["step"]["title"] for r in records if r["event"] == "step"]
-        steps = [r["step"] for r in records if r["event"] == "step"]
-        assert steps[-1]["status"] == "failed", "the action stopped at the failed step"
-        assert "not run" in left and first in left, left
+        assert not [n.name for n in galera.nodes(LAB_DIR) if procs.alive(n.name)]
+        assert galera.stray_pids(procs) == []
+        # and the final record says so: what was not run, and what was seen
+        assert f"not run: {len(steps) + 1}. wait until {first} is Synced" in left, left
         seen = left.split("Seen after the failure:", 1)[-1]
         assert "Seen after the failure" in left and all(
             f"{name}: no SQL answer" in seen for name in PORTS
         ), left
         await c.responsive()
         record(
-            "a node dies during a Galera bootstrap (the bootstrap node kill -9 mid-start)",
+            "a node dies during a Galera bootstrap (the bootstrap node kill -9 while it starts)",
             "the action stops at that step, starts no other node, and its final audit "
-            "record says what it left (checked: no node answers)",
-            f"failed {time.time() - t_kill:.1f}s after the kill; steps recorded: "
-            f"{'; '.join(step_titles)}; left_in: {left[:300]}",
+            "record says what it left (checked: no node answers, no mariadbd left)",
+            f"failed {time.time() - t_kill:.1f}s after the kill at step "
+            f"{len(steps)} ({steps[-1]['title']}: {steps[-1]['detail'][:120]}); later steps "
+            f"not run; left_in: {left[:260]}",
         )
 
         # the fault undone: `labctl up` recovers the cluster, the console follows
