@@ -27,41 +27,46 @@ def run(
     """Open the console on ``profile``; returns the exit code (0 after ``q``).
 
     ``record``: write what the console sees to that file (see :mod:`jaraba_tui.record`)."""
-    from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
-    from jaraba_tui.ui.ops import ConsoleOps
-    from jaraba_tui.ui.settings import keymap_file, state_file
-    from jaraba_tui.ui.source import SourceFactory, engine_source
+    # The engine first, on its own thread, before textual and the panes are imported: its
+    # connections and first polls overlap the building of the first frame (issue 6).
+    from jaraba_tui.ui.early import early_engine_source
 
-    source: SourceFactory = engine_source(profile)
+    source, early = early_engine_source(profile)
+
     recorder = None
-    if record is not None:
-        from jaraba_tui.actions.audit import default_audit_path
-        from jaraba_tui.model.snapshot import LAYERS
-        from jaraba_tui.record.live import recording
-        from jaraba_tui.record.writer import Recorder
-
-        recorder = Recorder(
-            record,
-            profile=profile.name,
-            environment=profile.environment,
-            description=profile.description,
-            layers=LAYERS,
-        )
-        source = recording(
-            source, recorder, audit_path=default_audit_path(profile), profile=profile.name
-        )
-    app = JarabaApp(
-        ConsoleInfo.from_profile(profile, read_only=read_only),
-        source,
-        theme=theme,
-        state_path=state_file(),
-        keymap_path=keymap_file(),
-        ops=ConsoleOps.create(profile, read_only=read_only),
-        profile_keymap=dict(profile.keymap),
-    )
     try:
+        from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
+        from jaraba_tui.ui.ops import ConsoleOps
+        from jaraba_tui.ui.settings import keymap_file, state_file
+
+        if record is not None:
+            from jaraba_tui.actions.audit import default_audit_path
+            from jaraba_tui.model.snapshot import LAYERS
+            from jaraba_tui.record.live import recording
+            from jaraba_tui.record.writer import Recorder
+
+            recorder = Recorder(
+                record,
+                profile=profile.name,
+                environment=profile.environment,
+                description=profile.description,
+                layers=LAYERS,
+            )
+            source = recording(
+                source, recorder, audit_path=default_audit_path(profile), profile=profile.name
+            )
+        app = JarabaApp(
+            ConsoleInfo.from_profile(profile, read_only=read_only),
+            source,
+            theme=theme,
+            state_path=state_file(),
+            keymap_path=keymap_file(),
+            ops=ConsoleOps.create(profile, read_only=read_only),
+            profile_keymap=dict(profile.keymap),
+        )
         code = app.run()
     finally:
+        early.stop()  # a no-op once the console has closed it (or never ran)
         if recorder is not None:
             recorder.close()
     return code if isinstance(code, int) else 0
