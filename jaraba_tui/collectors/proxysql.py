@@ -302,12 +302,36 @@ def _check(r: Mapping[str, str | None], w: str) -> MonitorCheck:
     )
 
 
+#: Raw monitor-log rows already parsed (bounded): the console re-reads the last 200 rows of
+#: each log at every ProxySQL poll, and nearly all of them were parsed at the previous one.
+_MONITOR_MEMO: dict[tuple[tuple[Any, type, Any], ...], MonitorCheck] = {}
+_MONITOR_MEMO_MAX = 4096
+
+
+def _monitor_check(row: Any) -> MonitorCheck:
+    """``_check`` of one raw monitor-log row, memoised on its columns, values and their
+    types (the parse is the same for the same row; MonitorCheck is immutable)."""
+    if not isinstance(row, Mapping):
+        raise ProxySQLParseError("monitor log: row is not a mapping")
+    try:
+        key = tuple((k, v.__class__, v) for k, v in row.items())
+        hit = _MONITOR_MEMO.get(key)
+    except TypeError:  # an unhashable value: no memo
+        return _check(_rows([row], "monitor log")[0], "monitor log")
+    if hit is None:
+        hit = _check(_rows([row], "monitor log")[0], "monitor log")
+        if len(_MONITOR_MEMO) >= _MONITOR_MEMO_MAX:
+            _MONITOR_MEMO.clear()
+        _MONITOR_MEMO[key] = hit
+    return hit
+
+
 def parse_monitor_log(
     rows: Iterable[Mapping[str, Any]], window_s: float = 60.0, max_errors: int = 10
 ) -> MonitorSummary:
     """monitor.mysql_server_ping_log / mysql_server_galera_log rows (any order)."""
     checks = sorted(
-        (_check(r, "monitor log") for r in _rows(rows, "monitor log")),
+        (_monitor_check(r) for r in rows),
         key=lambda c: c.time_start_us,
         reverse=True,
     )

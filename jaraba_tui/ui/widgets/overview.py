@@ -27,7 +27,14 @@ from jaraba_tui.ui.format import (
 )
 from jaraba_tui.ui.summaries import headline
 from jaraba_tui.ui.widgets.haproxy import colour_badge
-from jaraba_tui.ui.widgets.pane import Pane, RenderCtx, layer_key, layer_severity, stale_line
+from jaraba_tui.ui.widgets.pane import (
+    Pane,
+    RenderCtx,
+    layer_key,
+    layer_severity,
+    same_text,
+    stale_line,
+)
 from jaraba_tui.ui.widgets.table import matches
 from jaraba_tui.ui.widgets.timeline import TimelineEntry, entry_row, newest_first
 
@@ -50,6 +57,9 @@ class LayerCard(Widget):
         self.ctx: RenderCtx | None = None
         self.border_title = f"{KEYS[layer]} {TITLES[layer]}"
         self._drawn: object = None  # layer_key() of what the card shows
+        self._title: Text | None = None
+        self._subtitle: Text | None = None
+        self._shown: Text | None = None  # the body the last render() returned
 
     def show(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
         """Draw the layer's state; nothing happens when the layer's data, state, findings
@@ -72,17 +82,34 @@ class LayerCard(Widget):
         p = update.snapshot.proxysql if update else None
         if self.layer_key == "proxysql" and p is not None and p.is_standin:
             title.append(" STAND-IN", style=f"bold {ctx.palette.warn}")
-        self.border_title = title
-        self.border_subtitle = sev_text(sev, ctx.palette)
-        self.refresh()
+        subtitle = sev_text(sev, ctx.palette)
+        if self._title is None or not same_text(title, self._title):
+            self._title = self.border_title = title  # (setting a border title repaints)
+        if self._subtitle is None or not same_text(subtitle, self._subtitle):
+            self._subtitle = self.border_subtitle = subtitle
+        self._refresh_if_changed()
 
     def retime(self, ctx: RenderCtx) -> None:
         """The clock ticked: the card's ages ("updated 3s ago", "STALE 12s") move on."""
         self.ctx = ctx
         if self.update is not None:
-            self.refresh()
+            self._refresh_if_changed()
+
+    def _refresh_if_changed(self) -> None:
+        """Repaint only when the body differs from what the card shows: a poll that changed
+        nothing visible (every poll brings new data objects) or a tick that moved no age
+        repaints nothing (a repaint of every card every second was most of an idle
+        console's CPU)."""
+        shown = self._shown
+        if shown is not None and same_text(self._body(), shown):
+            return
+        self.refresh()
 
     def render(self) -> Text:
+        self._shown = self._body()
+        return self._shown
+
+    def _body(self) -> Text:
         ctx, update = self.ctx, self.update
         if ctx is None:
             return Text("")

@@ -75,12 +75,17 @@ def layer_key(update: EngineUpdate | None, layer: str, ctx: RenderCtx) -> object
     return (getattr(snap, layer), update.state(layer), found, snap.failure(layer), look)
 
 
+def same_text(a: Text, b: Text) -> bool:
+    """Same characters, spans and base style (Text equality leaves the base style out)."""
+    return a == b and a.style == b.style
+
+
 def set_text(widget: Static, text: Text) -> None:
     """``Static.update`` only when the text changed, and without a layout pass when it
     stays one line that fits (a layout pass is the costly part of a redraw)."""
     old = getattr(widget, "_jaraba_text", None)
-    if isinstance(old, Text) and old == text and old.style == text.style:
-        return  # (Text equality is the characters and spans, not the base style)
+    if isinstance(old, Text) and same_text(old, text):
+        return
     room = widget.content_region.width or widget.size.width
     one_line = "\n" not in text.plain and 0 < text.cell_len <= room
     was_one_line = isinstance(old, Text) and "\n" not in old.plain and old.cell_len <= room
