@@ -259,8 +259,9 @@ class OverviewPane(Pane):
         if events.entries_in is not self.entries or events.palette != ctx.palette:
             events.show(self.entries, ctx.palette)
         box = self.query_one("#overview-events", Vertical)
-        shown = len(events.shown())
-        box.border_subtitle = f"filter: {events.filter_text} ({shown})" if events.terms else ""
+        subtitle = f"filter: {events.filter_text} ({len(events.shown())})" if events.terms else ""
+        if (box.border_subtitle or "") != subtitle:  # setting it repaints the whole box
+            box.border_subtitle = subtitle
 
 
 def _plain(cell: str | Text) -> Text:
