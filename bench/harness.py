@@ -98,8 +98,9 @@ class BenchApp(JarabaApp):
     every: float = 2.0
 
     def on_mount(self) -> None:
+        # no super().on_mount(): Textual calls every class's handler in the MRO itself (an
+        # explicit call mounted the app twice: two engines polling, twice the updates)
         self._emitted: dict[int, float] = {}
-        super().on_mount()
         if self.sampler is not None:
             self.set_interval(self.every, self.sampler)
 
