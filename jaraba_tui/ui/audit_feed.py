@@ -139,7 +139,7 @@ def entry_for(
         how = clean(record.get("confirmation") or "", 40)
         text = f"{who} started {action} {target}{forced}" + (f" ({how})" if how else "")
         sev = Severity.WARN if dangerous or forced else Severity.OK
-        return TimelineEntry(at, sev, component, text, "action", target)
+        return TimelineEntry(at, sev, component, text, "action", target, who)
     if event == "step":
         step = record.get("step")
         if not isinstance(step, Mapping):
@@ -155,7 +155,7 @@ def entry_for(
         if detail and status != "ok":
             text += f" ({detail})"
         sev = Severity.OK if status == "ok" else Severity.CRIT
-        return TimelineEntry(at, sev, component, text, "action", target)
+        return TimelineEntry(at, sev, component, text, "action", target, who)
     status = clean(record.get("status", "?"), 32)
     outcome = record.get("outcome")
     message = ""
@@ -169,7 +169,7 @@ def entry_for(
         status, Severity.CRIT
     )
     text = f"{who}: {action} {target} {status.upper()}" + (f": {message}" if message else "")
-    return TimelineEntry(at, sev, component, text, "action", target)
+    return TimelineEntry(at, sev, component, text, "action", target, who)
 
 
 def action_panes() -> dict[str, str]:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def console_entries(app: JarabaApp) -> list[ReportEntry]:
     """The timeline's events and actions (the console's own notes are left out)."""
     return [
-        ReportEntry(e.at, e.severity, e.component, e.message, e.source)
+        ReportEntry(e.at, e.severity, e.component, e.message, e.source, e.who)
         for e in app.timeline
         if e.source != "console"
     ]

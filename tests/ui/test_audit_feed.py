@@ -93,6 +93,8 @@ def test_started_and_finished_records_become_timeline_entries() -> None:
         (Severity.OK, "haproxy", "action", "alice started haproxy.drain bk/app3 (typed)"),
         (Severity.CRIT, "haproxy", "action", f"alice: haproxy.drain bk/app3 FAILED: {why}"),
     ]
+    # who acted rides on the entry too: the incident report's "who" column
+    assert [e.who for e in entries] == ["alice", "alice"]
     switch = entry_for(
         {
             "event": "started",

@@ -41,6 +41,7 @@ class TimelineEntry:
     message: str
     source: str = "event"
     target: str = ""
+    who: str = ""  # who acted, for action and lock entries (the incident report's column)
 
     @classmethod
     def from_event(cls, ev: Event, source: str = "event") -> TimelineEntry:
