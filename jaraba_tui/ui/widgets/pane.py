@@ -133,6 +133,7 @@ class Pane(Vertical):
         self.ctx: RenderCtx | None = None
         self._dirty = False
         self._drawn: object = None  # the draw_key of what is on screen
+        self._drew_update = False  # an update has been drawn (not only "waiting")
 
     def compose(self) -> ComposeResult:
         yield from self.compose_content()
@@ -151,6 +152,26 @@ class Pane(Vertical):
     def retime(self, ctx: RenderCtx) -> None:
         """The clock ticked: redraw what shows an age."""
         self.ctx = ctx
+        if self.display:
+            self.draw_age(ctx)
+
+    def draw_age(self, ctx: RenderCtx) -> None:
+        """Redraw what shows an age (the status line's "updated 3s ago")."""
+
+    @property
+    def needs_first_draw(self) -> bool:
+        """Hidden, holding an update, never drawn one: its first drawing (a large table's
+        rows) is best done in idle time, not when a key asks for the pane."""
+        return not self.display and self.update is not None and not self._drew_update
+
+    def before_show(self, ctx: RenderCtx) -> None:
+        """About to be shown: draw the newest update and the ages now, while hidden, so that
+        the first frame after the switch is the final one (drawing on Show costs a second
+        layout pass and frame after the first: the time to a key's screen doubles)."""
+        self.ctx = ctx
+        if self._dirty:
+            self.redraw()
+        self.draw_age(ctx)
 
     def on_show(self) -> None:
         if self._dirty:
@@ -170,6 +191,7 @@ class Pane(Vertical):
             return
         self._drawn = key
         self.draw(self.update, self.ctx)
+        self._drew_update = self._drew_update or self.update is not None
 
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
         raise NotImplementedError
@@ -237,9 +259,8 @@ class LayerPane(Pane):
         Panes whose rows are action targets (servers, backends, nodes, alerts) override it."""
         return None
 
-    def retime(self, ctx: RenderCtx) -> None:
-        self.ctx = ctx
-        if self.display and self.update is not None and not self._dirty:
+    def draw_age(self, ctx: RenderCtx) -> None:
+        if self.update is not None and not self._dirty:
             self._draw_status(self.update, ctx)
 
     def draw_key(self, update: EngineUpdate | None, ctx: RenderCtx) -> object:
