@@ -29,6 +29,10 @@ from jaraba_tui.ui.format import (
 )
 from jaraba_tui.ui.summaries import headline
 
+#: Findings listed in a pane's findings box (a scrolled box of 5-8 lines): every layout pass
+#: wraps all of its text to know its height, 300 alerts' findings took ~0.4 s of a switch.
+FINDINGS_MAX = 40
+
 
 @runtime_checkable
 class Filterable(Protocol):
@@ -310,11 +314,15 @@ class LayerPane(Pane):
         found = layer_findings(update.findings, self.layer_key)
         problems = [f for f in found if f.severity is not Severity.OK]
         text = Text()
-        for f in problems or found:
+        shown = problems or found
+        for f in shown[:FINDINGS_MAX]:
             if text:
                 text.append("\n")
             text.append(sev_text(f.severity, ctx.palette, short=True))
             text.append(" " + strip_component(f.message, COMPONENT[self.layer_key]))
+        if len(shown) > FINDINGS_MAX:
+            more = f"\n… and {len(shown) - FINDINGS_MAX} more findings (the table lists them all)"
+            text.append(more, style=ctx.palette.muted)
         if not text:
             text = Text("no findings yet", style=ctx.palette.muted)
         set_text(self.query_one(f"#{self.layer_key}-findings", Static), text)
