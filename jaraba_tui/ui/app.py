@@ -65,6 +65,8 @@ QUIT_GRACE = 0.2
 QUIT_CONFIRM = 5.0
 #: ... and waits this long for the runner's "interrupted" audit record.
 ACTION_GRACE = 3.0
+#: Seconds between the first drawings of hidden panes (idle time for keys and polls between).
+FIRST_DRAW_GAP = 0.05
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ class JarabaApp(App[int]):
         self.current_pane = PANES[0]
         self.desk = ActionDesk(self, audit_interval)
         self._draw_pending = False
+        self._first_draw_pending = False
         self._timeline_changed = False
         self._timeline_copy: list[TimelineEntry] | None = None
         self._nav_key_cache: dict[str, str] | None = None
@@ -259,6 +262,25 @@ class JarabaApp(App[int]):
                 pane.feed(self.latest, ctx)  # a pane redraws only when its layer changed
         if self.desk.targets_changed():
             self.refresh_bindings()  # the footer's action keys follow what applies now
+        self._schedule_first_draws()
+
+    def _schedule_first_draws(self) -> None:
+        if not self._first_draw_pending and any(p.needs_first_draw for p in self.query(Pane)):
+            self._first_draw_pending = True
+            self.set_timer(FIRST_DRAW_GAP, self._first_draw_one)
+
+    def _first_draw_one(self) -> None:
+        """Draw one hidden pane that never drew its data, then the next one a moment later:
+        a pane's first drawing (its tables' rows: 1000 HAProxy servers, 300 alerts) happens
+        in idle time after the first data, not on the key that first shows it. Later polls
+        reach a hidden pane lazily, as before (:meth:`Pane.before_show`)."""
+        self._first_draw_pending = False
+        if self._closing_down():
+            return
+        pane = next((p for p in self.query(Pane) if p.needs_first_draw), None)
+        if pane is not None:
+            pane.redraw()
+            self._schedule_first_draws()
 
     def _timeline_list(self) -> list[TimelineEntry]:
         """One list per change of the timeline, shared by the panes that show it."""
@@ -392,6 +414,7 @@ class JarabaApp(App[int]):
         if pane not in PANES:
             return
         self.current_pane = pane
+        self.current().before_show(self.render_ctx())  # drawn before shown: one frame
         self.query_one(ContentSwitcher).current = pane
         self.current().focus_main()
         self._draw_chrome(self.render_ctx())

@@ -246,11 +246,9 @@ class OverviewPane(Pane):
         self.entries = entries
         self.feed(None, ctx)
 
-    def retime(self, ctx: RenderCtx) -> None:
-        self.ctx = ctx
-        if self.display:
-            for card in self.query(LayerCard):
-                card.retime(ctx)
+    def draw_age(self, ctx: RenderCtx) -> None:
+        for card in self.query(LayerCard):
+            card.retime(ctx)
 
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
         for card in self.query(LayerCard):

@@ -29,6 +29,10 @@ from jaraba_tui.ui.format import (
 )
 from jaraba_tui.ui.summaries import headline
 
+#: Findings listed in a pane's findings box (a scrolled box of 5-8 lines): every layout pass
+#: wraps all of its text to know its height, 300 alerts' findings took ~0.4 s of a switch.
+FINDINGS_MAX = 40
+
 
 @runtime_checkable
 class Filterable(Protocol):
@@ -133,6 +137,7 @@ class Pane(Vertical):
         self.ctx: RenderCtx | None = None
         self._dirty = False
         self._drawn: object = None  # the draw_key of what is on screen
+        self._drew_update = False  # an update has been drawn (not only "waiting")
 
     def compose(self) -> ComposeResult:
         yield from self.compose_content()
@@ -151,6 +156,26 @@ class Pane(Vertical):
     def retime(self, ctx: RenderCtx) -> None:
         """The clock ticked: redraw what shows an age."""
         self.ctx = ctx
+        if self.display:
+            self.draw_age(ctx)
+
+    def draw_age(self, ctx: RenderCtx) -> None:
+        """Redraw what shows an age (the status line's "updated 3s ago")."""
+
+    @property
+    def needs_first_draw(self) -> bool:
+        """Hidden, holding an update, never drawn one: its first drawing (a large table's
+        rows) is best done in idle time, not when a key asks for the pane."""
+        return not self.display and self.update is not None and not self._drew_update
+
+    def before_show(self, ctx: RenderCtx) -> None:
+        """About to be shown: draw the newest update and the ages now, while hidden, so that
+        the first frame after the switch is the final one (drawing on Show costs a second
+        layout pass and frame after the first: the time to a key's screen doubles)."""
+        self.ctx = ctx
+        if self._dirty:
+            self.redraw()
+        self.draw_age(ctx)
 
     def on_show(self) -> None:
         if self._dirty:
@@ -170,6 +195,7 @@ class Pane(Vertical):
             return
         self._drawn = key
         self.draw(self.update, self.ctx)
+        self._drew_update = self._drew_update or self.update is not None
 
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
         raise NotImplementedError
@@ -237,9 +263,8 @@ class LayerPane(Pane):
         Panes whose rows are action targets (servers, backends, nodes, alerts) override it."""
         return None
 
-    def retime(self, ctx: RenderCtx) -> None:
-        self.ctx = ctx
-        if self.display and self.update is not None and not self._dirty:
+    def draw_age(self, ctx: RenderCtx) -> None:
+        if self.update is not None and not self._dirty:
             self._draw_status(self.update, ctx)
 
     def draw_key(self, update: EngineUpdate | None, ctx: RenderCtx) -> object:
@@ -289,11 +314,15 @@ class LayerPane(Pane):
         found = layer_findings(update.findings, self.layer_key)
         problems = [f for f in found if f.severity is not Severity.OK]
         text = Text()
-        for f in problems or found:
+        shown = problems or found
+        for f in shown[:FINDINGS_MAX]:
             if text:
                 text.append("\n")
             text.append(sev_text(f.severity, ctx.palette, short=True))
             text.append(" " + strip_component(f.message, COMPONENT[self.layer_key]))
+        if len(shown) > FINDINGS_MAX:
+            more = f"\n… and {len(shown) - FINDINGS_MAX} more findings (the table lists them all)"
+            text.append(more, style=ctx.palette.muted)
         if not text:
             text = Text("no findings yet", style=ctx.palette.muted)
         set_text(self.query_one(f"#{self.layer_key}-findings", Static), text)
