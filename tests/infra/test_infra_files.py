@@ -1490,7 +1490,12 @@ def test_redis_and_sentinel_run_from_the_configs(tmp_path: Path) -> None:
             lambda: redis_cli(master, "SET", "k", "v", password=password) == "OK",
             timeout=30,
         )
-        assert redis_cli(replica, "GET", "k", password=password) == "v"
+        # Replication is asynchronous: the master's OK does not mean the replica has
+        # applied the write yet (seen once under load), so wait for it, bounded.
+        wait_for(
+            "the write to reach the replica",
+            lambda: redis_cli(replica, "GET", "k", password=password) == "v",
+        )
         assert "READONLY" in redis_cli(replica, "SET", "k", "w", password=password)
         start("sentinel", str(tmp_path / "sentinel.conf"), "--sentinel", "--port", str(sentinel))
         wait_for(
