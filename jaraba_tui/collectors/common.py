@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import math
 import re
 import time
@@ -233,14 +234,34 @@ def to_jsonable(obj: Any) -> Any:
 
 def from_jsonable(cls: type[T], data: Any) -> T:
     """Rebuild a (nested) frozen dataclass from :func:`to_jsonable` output (replay, tests)."""
-    result: T = _build(cls, data)
+    result: T = rebuild(cls, data)
     return result
 
 
-def _build(tp: Any, data: Any) -> Any:
-    origin = typing.get_origin(tp)
+def rebuild_list(data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        raise TypeError(f"expected a list, got {type(data).__name__}")
+    return data
+
+
+@functools.cache
+def cached_type_hints(tp: type) -> dict[str, Any]:
+    return typing.get_type_hints(tp)
+
+
+@functools.cache
+def _fields(tp: type) -> tuple[tuple[str, Any], ...]:
+    hints = cached_type_hints(tp)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(tp) if f.init)
+
+
+def rebuild(tp: Any, data: Any) -> Any:
+    """Rebuild ``tp`` from :func:`jaraba_tui.collectors.common.to_jsonable` output.
+
+    Raises TypeError/ValueError/KeyError for data that does not fit the type."""
     if tp is Any:
         return data
+    origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
         if data is None and type(None) in args:
@@ -250,48 +271,45 @@ def _build(tp: Any, data: Any) -> Any:
             if arg is type(None):
                 continue
             try:
-                return _build(arg, data)
+                return rebuild(arg, data)
             except (TypeError, ValueError, KeyError) as exc:
                 last = exc
-        raise TypeError(f"no member of {tp} accepts {data!r}") from last
+        raise TypeError(f"no member of {tp} accepts {data!r:.80}") from last
     if origin is tuple:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_build(args[0], v) for v in data)
-        return tuple(_build(a, v) for a, v in zip(args, data, strict=True))
+            return tuple(rebuild(args[0], v) for v in rebuild_list(data))
+        return tuple(rebuild(a, v) for a, v in zip(args, rebuild_list(data), strict=True))
     if origin in (dict, Mapping, typing.Mapping):
         kt, vt = typing.get_args(tp) or (str, Any)
-        return {_build(kt, k): _build(vt, v) for k, v in data.items()}
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object, got {data!r:.80}")
+        return {rebuild(kt, k): rebuild(vt, v) for k, v in data.items()}
     if origin is list:
         (it,) = typing.get_args(tp)
-        return [_build(it, v) for v in data]
+        return [rebuild(it, v) for v in rebuild_list(data)]
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, Mapping):
-            raise TypeError(f"{tp.__name__} needs an object, got {data!r}")
-        hints = typing.get_type_hints(tp)
-        kwargs = {
-            f.name: _build(hints[f.name], data[f.name])
-            for f in dataclasses.fields(tp)
-            if f.init and f.name in data
-        }
+            raise TypeError(f"{tp.__name__} needs an object, got {data!r:.80}")
+        kwargs = {name: rebuild(hint, data[name]) for name, hint in _fields(tp) if name in data}
         return tp(**kwargs)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp(data)
     if tp is float:
         if isinstance(data, bool) or not isinstance(data, int | float):
-            raise TypeError(f"expected a number, got {data!r}")
+            raise TypeError(f"expected a number, got {data!r:.80}")
         return float(data)
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, int):
-            raise TypeError(f"expected an integer, got {data!r}")
+            raise TypeError(f"expected an integer, got {data!r:.80}")
         return data
     if tp in (str, bool):
         if not isinstance(data, tp):
-            raise TypeError(f"expected {tp.__name__}, got {data!r}")
+            raise TypeError(f"expected {tp.__name__}, got {data!r:.80}")
         return data
     if tp is type(None):
         if data is not None:
-            raise TypeError(f"expected null, got {data!r}")
+            raise TypeError(f"expected null, got {data!r:.80}")
         return None
     raise TypeError(f"cannot rebuild {tp!r}")
 

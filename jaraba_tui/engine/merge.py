@@ -169,7 +169,7 @@ class StackMerger:
         if problem is None:
             self._good[layer] = data
             self.states[layer] = LayerState(last_ok_at=now)
-            self.history.record(StackSnapshot(collected_at=_stamp(data, now), **{attr: data}))
+            self.history.record(StackSnapshot(collected_at=data_stamp(data, now), **{attr: data}))
         else:
             self.states[layer] = LayerState(
                 last_ok_at=state.last_ok_at,
@@ -223,7 +223,8 @@ class StackMerger:
         )
 
 
-def _stamp(data: Any, default: float) -> float:
+def data_stamp(data: Any, default: float) -> float:
+    """When a layer's data was collected (its newest host for per-host tuples), else ``default``."""
     stamp = getattr(data, "collected_at", None)
     if isinstance(stamp, int | float) and stamp > 0:
         return float(stamp)

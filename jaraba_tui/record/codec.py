@@ -23,14 +23,12 @@ for a recording of thousands of updates).
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import functools
-import types
-import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from jaraba_tui.collectors.common import cached_type_hints
+from jaraba_tui.collectors.common import rebuild as build
+from jaraba_tui.collectors.common import rebuild_list as _list
 from jaraba_tui.engine import LayerState
 from jaraba_tui.model.events import Event
 from jaraba_tui.model.findings import Finding
@@ -76,7 +74,7 @@ _LAYER_TYPES: dict[str, Any] = {}
 def layer_type(layer: str) -> Any:
     """The type hint of ``StackSnapshot.<layer>`` (e.g. ``GaleraSnapshot | None``)."""
     if not _LAYER_TYPES:
-        _LAYER_TYPES.update(_hints(StackSnapshot))
+        _LAYER_TYPES.update(cached_type_hints(StackSnapshot))
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}")
     return _LAYER_TYPES[layer]
@@ -98,82 +96,6 @@ def findings_from_json(data: Any) -> tuple[Finding, ...]:
 
 def failures_from_json(data: Any) -> tuple[LayerFailure, ...]:
     return tuple(build(LayerFailure, f) for f in _list(data))
-
-
-def _list(data: Any) -> list[Any]:
-    if not isinstance(data, list):
-        raise TypeError(f"expected a list, got {type(data).__name__}")
-    return data
-
-
-@functools.cache
-def _hints(tp: type) -> dict[str, Any]:
-    return typing.get_type_hints(tp)
-
-
-@functools.cache
-def _fields(tp: type) -> tuple[tuple[str, Any], ...]:
-    hints = _hints(tp)
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(tp) if f.init)
-
-
-def build(tp: Any, data: Any) -> Any:
-    """Rebuild ``tp`` from :func:`jaraba_tui.collectors.common.to_jsonable` output.
-
-    Raises TypeError/ValueError/KeyError for data that does not fit the type."""
-    if tp is Any:
-        return data
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if data is None and type(None) in args:
-            return None
-        last: Exception | None = None
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return build(arg, data)
-            except (TypeError, ValueError, KeyError) as exc:
-                last = exc
-        raise TypeError(f"no member of {tp} accepts {data!r:.80}") from last
-    if origin is tuple:
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(build(args[0], v) for v in _list(data))
-        return tuple(build(a, v) for a, v in zip(args, _list(data), strict=True))
-    if origin in (dict, Mapping, typing.Mapping):
-        kt, vt = typing.get_args(tp) or (str, Any)
-        if not isinstance(data, Mapping):
-            raise TypeError(f"expected an object, got {data!r:.80}")
-        return {build(kt, k): build(vt, v) for k, v in data.items()}
-    if origin is list:
-        (it,) = typing.get_args(tp)
-        return [build(it, v) for v in _list(data)]
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{tp.__name__} needs an object, got {data!r:.80}")
-        kwargs = {name: build(hint, data[name]) for name, hint in _fields(tp) if name in data}
-        return tp(**kwargs)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(data)
-    if tp is float:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            raise TypeError(f"expected a number, got {data!r:.80}")
-        return float(data)
-    if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise TypeError(f"expected an integer, got {data!r:.80}")
-        return data
-    if tp in (str, bool):
-        if not isinstance(data, tp):
-            raise TypeError(f"expected {tp.__name__}, got {data!r:.80}")
-        return data
-    if tp is type(None):
-        if data is not None:
-            raise TypeError(f"expected null, got {data!r:.80}")
-        return None
-    raise TypeError(f"cannot rebuild {tp!r}")
 
 
 def build_as(tp: type[T], data: Any) -> T:

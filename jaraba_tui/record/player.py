@@ -12,9 +12,9 @@ import bisect
 import re
 import time
 from dataclasses import replace
-from typing import Any
 
 from jaraba_tui.engine import EngineUpdate
+from jaraba_tui.engine.merge import data_stamp
 from jaraba_tui.model.history import History
 from jaraba_tui.model.snapshot import StackSnapshot
 from jaraba_tui.record.reader import Frame, Recording
@@ -152,16 +152,7 @@ class ReplayPlayer:
         return min(candidates, key=lambda t: abs(t - mid))
 
 
-def _stamp(data: Any, default: float) -> float:
-    stamp = getattr(data, "collected_at", None)
-    if isinstance(stamp, int | float) and stamp > 0:
-        return float(stamp)
-    if isinstance(data, tuple) and data:
-        return max(float(getattr(h, "collected_at", default)) for h in data)
-    return default
-
-
 def _record(history: History, update: EngineUpdate) -> None:
     """As the live merger does for a good poll: the layer's series into the history."""
     data = getattr(update.snapshot, update.layer)
-    history.record(StackSnapshot(collected_at=_stamp(data, update.at), **{update.layer: data}))
+    history.record(StackSnapshot(collected_at=data_stamp(data, update.at), **{update.layer: data}))
