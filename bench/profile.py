@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,18 +27,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, jaraba_ops, layers_with_data, loadavg, tmux_session
 
 
+def samples(collapsed: str) -> Iterator[tuple[list[str], int]]:
+    """(frames, count) for each line of py-spy's collapsed stacks; malformed lines skipped."""
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            yield [_short(f) for f in stack.split(";")], int(count)
+
+
 def top(collapsed: str, n: int = 30) -> str:
     """Self and inclusive sample shares per function from py-spy's collapsed stacks."""
     incl: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        c = int(count)
+    for frames, c in samples(collapsed):
         total += c
-        frames = [_short(f) for f in stack.split(";")]
         for f in set(frames):
             incl[f] += c
         own[frames[-1]] += c
@@ -75,13 +79,8 @@ CATEGORIES = (
 def categories(collapsed: str) -> str:
     cat: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        c = int(count)
+    for frames, c in samples(collapsed):
         total += c
-        frames = [_short(f) for f in stack.split(";")]
         label = next((name for key, name in CATEGORIES if any(key in f for f in frames)), "other")
         cat[label] += c
     if not total:
