@@ -2,21 +2,4 @@
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def utc() -> Iterator[None]:
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
+from tests.utc import utc  # noqa: F401  (autouse: these tests run in UTC)
