@@ -24,7 +24,8 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-RESULTS = BENCH / "results"
+#: Result files; JARABA_BENCH_RESULTS sends a trial run's JSON elsewhere (not the committed set).
+RESULTS = Path(os.environ.get("JARABA_BENCH_RESULTS", BENCH / "results"))
 LABCTL = REPO / "lab" / "labctl.py"
 LOCAL_PROFILE = REPO / "profiles" / "local.toml"
 #: Where generated profiles, configs and logs of throwaway servers go (never in the repo).

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import statistics
 import sys
@@ -28,7 +29,7 @@ from jaraba_tui.profile import load_profile
 from jaraba_tui.transport.factory import Transports
 from jaraba_tui.wiring import build_targets, layer_timeout
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("JARABA_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 NAME = "poll_cycle"
 TITLE = "whole-stack poll wall time vs slowest / sum of endpoints"
 
