@@ -4,6 +4,8 @@ connect/read/write/pool timeouts, basic auth from secrets, optional SSH tunnel (
 from __future__ import annotations
 
 import asyncio
+import ssl
+import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +16,29 @@ from jaraba_tui.profile.errors import ProfileError
 from jaraba_tui.secrets import Secret
 from jaraba_tui.transport._common import AddressProvider, Timeouts, error, os_error_kind
 from jaraba_tui.transport.base import HttpResponse, TransportError
+
+_context_lock = threading.Lock()
+_verified_context: ssl.SSLContext | None = None
+
+
+def verified_context() -> ssl.SSLContext:
+    """The TLS context of every verifying client: httpx's own default (certifi's CAs,
+    hostname checked), built once per process. httpx builds one per client otherwise, and
+    loading the CA bundle costs ~45 ms of CPU each time (issue 6, start-up). Shared by the
+    engine's and the UI's clients: an SSLContext may serve several threads, and httpcore's
+    only change to it (ALPN ``http/1.1``, HTTP/2 being off) is the same for all of them."""
+    global _verified_context
+    with _context_lock:
+        if _verified_context is None:
+            _verified_context = httpx.create_ssl_context(verify=True, trust_env=False)
+        return _verified_context
+
+
+def plain_http_context() -> ssl.SSLContext:
+    """The context given to a client of an ``http://`` URL, which never opens TLS (no
+    redirects followed, no proxy): no CA bundle loaded, and still verifying, so a TLS
+    connection through it could only fail closed."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class HttpxClient:
@@ -70,12 +95,17 @@ class HttpxClient:
                 raise error(str(exc), kind="auth", endpoint=self.endpoint) from None
             auth = httpx.BasicAuth(user or "", password)
         c, r = self._timeouts.connect, self._timeouts.read
+        tls: ssl.SSLContext | bool
+        if self._parts.scheme != "https":
+            tls = plain_http_context()
+        else:
+            tls = verified_context() if self._verify else False
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=c, read=r, write=r, pool=c),
             auth=auth,
             headers=headers,
             follow_redirects=False,
-            verify=self._verify,
+            verify=tls,
             trust_env=False,
         )
         self._client_base = base
