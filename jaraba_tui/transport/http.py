@@ -163,6 +163,18 @@ def _root_os_error(exc: BaseException) -> OSError | None:
     return found
 
 
+def _tls_error(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS failure in the cause chain, if any (its errno is OpenSSL's, not the OS's)."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return None
+        if isinstance(current, ssl.SSLError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def translate(exc: httpx.HTTPError, endpoint: str) -> TransportError:
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
@@ -174,6 +186,12 @@ def translate(exc: httpx.HTTPError, endpoint: str) -> TransportError:
         }.get(type(exc), "")
         return error(f"timed out {phase}".strip(), kind="timeout", endpoint=endpoint)
     if isinstance(exc, httpx.ConnectError):
+        tls = _tls_error(exc)
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            why = f" ({tls.verify_message})" if tls.verify_message else ""
+            return error(f"TLS certificate not accepted{why}", kind="protocol", endpoint=endpoint)
+        if tls is not None:
+            return error("TLS handshake failed", kind="protocol", endpoint=endpoint)
         cause = _root_os_error(exc)
         if cause is not None:
             kind, why = os_error_kind(cause)

@@ -75,8 +75,11 @@ async def https_port(tmp_path: Path) -> AsyncIterator[int]:
 async def test_https_verifies_the_certificate(https_port: int) -> None:
     client = HttpxClient("selfsigned", f"https://localhost:{https_port}", timeouts=TIMEOUTS)
     try:
-        with pytest.raises(TransportError):
+        with pytest.raises(TransportError) as info:
             await client.get("/")
+        # a certificate failure, not the OS's EPERM its errno (1) looked like
+        assert info.value.kind == "protocol"
+        assert "TLS certificate not accepted (self-signed certificate)" in str(info.value)
     finally:
         await client.close()
 
@@ -103,3 +106,24 @@ def test_the_context_of_plain_http_loads_nothing_and_fails_closed() -> None:
     context = plain_http_context()
     assert context.cert_store_stats()["x509_ca"] == 0
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
+async def _plain_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.read(1)  # the TLS client hello's first byte; answer it in plain HTTP
+    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
+async def test_https_to_a_plain_http_server_is_a_tls_failure() -> None:
+    server = await asyncio.start_server(_plain_answer, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    client = HttpxClient("plain", f"https://127.0.0.1:{port}", timeouts=TIMEOUTS)
+    try:
+        async with server:
+            with pytest.raises(TransportError) as info:
+                await client.get("/")
+        assert info.value.kind == "protocol"
+        assert "TLS handshake failed" in str(info.value)
+    finally:
+        await client.close()
