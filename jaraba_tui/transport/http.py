@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+# httpx's __init__ imports its command-line client, ``httpx._main`` (click, pygments, rich's
+# progress and syntax: ~30-60 ms at start-up, issue 6), in ``try: from ._main import main /
+# except ImportError``; nothing here runs that client. A ``None`` in ``sys.modules`` makes
+# the import raise ImportError (the import system's documented behaviour), so httpx keeps
+# its stub ``main`` instead. Only when httpx is not imported yet; the ``httpx`` command,
+# a process of its own, is unaffected.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 import httpx
 

@@ -99,3 +99,18 @@ def test_host_key_messages_say_how_to_fix() -> None:
     changed = _changed_key_message(target, Path("/k"), ["SHA256:old"], "SHA256:new")
     assert "HOST KEY MISMATCH" in changed and "SHA256:old" in changed
     assert "ssh-keygen -R 'node1.db.jaraba.io' -f /k" in changed
+
+
+def test_http_transport_leaves_out_httpx_command_line_client() -> None:
+    """httpx's CLI (click, pygments) is never imported by the transport; httpx still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, jaraba_tui.transport.http, httpx\n"
+        "assert sys.modules['httpx._main'] is None\n"
+        "assert 'click' not in sys.modules and 'pygments' not in sys.modules\n"
+        "assert httpx.Request('GET', 'http://x/').url.host == 'x'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
