@@ -44,6 +44,26 @@ def verified_context() -> ssl.SSLContext:
         return _verified_context
 
 
+def import_httpcore() -> None:
+    """Import httpcore (httpx imports it when it builds its first client) without trio.
+
+    httpcore's ``_synchronization`` imports trio, when installed, to support running under
+    trio; every client here runs on an asyncio loop, where httpcore uses anyio and never
+    trio. Importing trio costs ~60 ms of CPU in the engine's first HTTP poll (issue 6), so
+    trio is hidden (``None`` in ``sys.modules``) for the time of httpcore's import only,
+    then importable again as before."""
+    with _context_lock:
+        if "httpcore" in sys.modules or "trio" in sys.modules:
+            return
+        sys.modules["trio"] = None  # type: ignore[assignment]
+        try:
+            import httpcore  # noqa: F401
+        finally:
+            hidden: object = sys.modules.get("trio", False)
+            if hidden is None:
+                del sys.modules["trio"]
+
+
 def plain_http_context() -> ssl.SSLContext:
     """The context given to a client of an ``http://`` URL, which never opens TLS (no
     redirects followed, no proxy): no CA bundle loaded, and still verifying, so a TLS
@@ -104,6 +124,7 @@ class HttpxClient:
             except ProfileError as exc:
                 raise error(str(exc), kind="auth", endpoint=self.endpoint) from None
             auth = httpx.BasicAuth(user or "", password)
+        import_httpcore()
         c, r = self._timeouts.connect, self._timeouts.read
         tls: ssl.SSLContext | bool
         if self._parts.scheme != "https":

@@ -114,3 +114,35 @@ def test_http_transport_leaves_out_httpx_command_line_client() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_http_client_imports_httpcore_without_trio_and_trio_stays_importable() -> None:
+    """httpcore is imported with trio hidden (asyncio only here); a request still works
+    and trio, when installed, can be imported afterwards as before."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from jaraba_tui.transport._common import Timeouts\n"
+        "from jaraba_tui.transport.http import HttpxClient\n"
+        "async def answer(reader, writer):\n"
+        "    await reader.readuntil(b'\\r\\n\\r\\n')\n"
+        "    writer.write(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
+        "    await writer.drain(); writer.close()\n"
+        "async def main():\n"
+        "    server = await asyncio.start_server(answer, '127.0.0.1', 0)\n"
+        "    port = server.sockets[0].getsockname()[1]\n"
+        "    client = HttpxClient('t', f'http://127.0.0.1:{port}', timeouts=Timeouts(2, 2))\n"
+        "    got = await client.get('/')\n"
+        "    await client.close(); server.close()\n"
+        "    return got\n"
+        "got = asyncio.run(main())\n"
+        "assert (got.status, got.text) == (200, 'ok'), got\n"
+        "assert 'httpcore' in sys.modules and 'trio' not in sys.modules\n"
+    )
+    if importlib.util.find_spec("trio") is not None:
+        code += "import trio\nassert trio.Lock\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
