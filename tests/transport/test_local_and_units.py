@@ -146,3 +146,29 @@ def test_http_client_imports_httpcore_without_trio_and_trio_stays_importable() -
         code += "import trio\nassert trio.Lock\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_sql_preferred_tls_context_matches_pymysql_without_loading_cas() -> None:
+    """pymysql's "preferred" TLS context (no ssl option) verifies nothing: ours has its
+    settings, is built once, and loads no CA store (pymysql's loads the system's)."""
+    import ssl
+
+    import pymysql
+
+    from jaraba_tui.transport.sql import _Connection, preferred_tls_context
+
+    theirs = pymysql.connections.Connection(host="127.0.0.1", defer_connect=True)
+    ours = _Connection(host="127.0.0.1", defer_connect=True)
+    assert ours.ctx is preferred_tls_context() is _Connection(defer_connect=True).ctx
+    for name in ("verify_mode", "check_hostname", "verify_flags", "options", "protocol"):
+        assert getattr(ours.ctx, name) == getattr(theirs.ctx, name), name
+    assert (ours.ctx.minimum_version, ours.ctx.maximum_version) == (
+        theirs.ctx.minimum_version,
+        theirs.ctx.maximum_version,
+    )
+    assert ours.ctx.verify_mode == ssl.CERT_NONE
+    assert ours.ctx.cert_store_stats()["x509_ca"] == 0
+    assert (ours.ssl, ours._ssl_required) == (theirs.ssl, theirs._ssl_required)
+    # explicit TLS options still get pymysql's own context
+    strict = _Connection(host="127.0.0.1", defer_connect=True, ssl_verify_cert=True)
+    assert strict.ctx is not preferred_tls_context() and strict._ssl_required
