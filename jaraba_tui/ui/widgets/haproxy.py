@@ -10,7 +10,7 @@ from jaraba_tui.collectors.haproxy import HAProxySnapshot, StatRow
 from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.ui.format import Palette, age, num
 from jaraba_tui.ui.summaries import haproxy_colour
-from jaraba_tui.ui.widgets.layers import health_cell, note, state_cell
+from jaraba_tui.ui.widgets.layers import CellMemo, health_cell, note, state_cell, target_severity
 from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
 from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
 from jaraba_tui.ui.widgets.table import KeyedTable
@@ -93,6 +93,7 @@ def server_rows(
     h: HAProxySnapshot, update: EngineUpdate, pal: Palette
 ) -> list[tuple[str, list[str | Text]]]:
     rows: list[tuple[str, list[str | Text]]] = []
+    memo = CellMemo(pal)
     for s in h.servers:
         check = " ".join(b for b in (s.check_status, s.check_desc) if b) or "-"
         rows.append(
@@ -100,8 +101,8 @@ def server_rows(
                 s.key,
                 [
                     s.key,
-                    health_cell(update, "haproxy", pal, s.key),
-                    state_cell(s.state, s.usable, pal),
+                    memo.health(target_severity(update, "haproxy", s.key)),
+                    memo.state(s.state, s.usable),
                     check,
                     num(s.scur),
                     num(s.weight),

@@ -28,15 +28,41 @@ def _by_target(update: EngineUpdate, layer: str) -> dict[str, list[Finding]]:
     return found
 
 
-def health_cell(update: EngineUpdate, layer: str, pal: Palette, *targets: str) -> Text:
-    """The health of one row (a node, backend, server...). On a stale layer a row with no
-    finding of its own is UNKNOWN, never a reassuring OK from old data."""
+def target_severity(update: EngineUpdate, layer: str, *targets: str) -> Severity:
+    """The worst finding about one row's targets. On a stale layer a row with no finding
+    of its own is UNKNOWN, never a reassuring OK from old data."""
     index = _by_target(update, layer)
     mine = [f for t in dict.fromkeys(targets) for f in index.get(t, ())]
-    sev = worst(mine)
-    if not mine and update.state(layer).stale:
-        sev = Severity.UNKNOWN
-    return sev_text(sev, pal, short=True)
+    if not mine:
+        return Severity.UNKNOWN if update.state(layer).stale else Severity.OK
+    return worst(mine)
+
+
+def health_cell(update: EngineUpdate, layer: str, pal: Palette, *targets: str) -> Text:
+    """The health of one row (a node, backend, server...): :func:`target_severity`."""
+    return sev_text(target_severity(update, layer, *targets), pal, short=True)
+
+
+class CellMemo:
+    """Equal cells built once per table drawing (a 1000-row table has a handful of distinct
+    health and state cells). The cells are shared: nothing may change them in place."""
+
+    def __init__(self, pal: Palette) -> None:
+        self.pal = pal
+        self._health: dict[Severity, Text] = {}
+        self._state: dict[tuple[str | None, bool | None], Text] = {}
+
+    def health(self, sev: Severity) -> Text:
+        cell = self._health.get(sev)
+        if cell is None:
+            cell = self._health[sev] = sev_text(sev, self.pal, short=True)
+        return cell
+
+    def state(self, word: str | None, good: bool | None) -> Text:
+        cell = self._state.get((word, good))
+        if cell is None:
+            cell = self._state[(word, good)] = state_cell(word, good, self.pal)
+        return cell
 
 
 def state_cell(word: str | None, good: bool | None, pal: Palette) -> Text:
