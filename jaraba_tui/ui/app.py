@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +24,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.css.query import NoMatches
-from textual.widgets import ContentSwitcher, DataTable
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
@@ -55,6 +56,7 @@ from jaraba_tui.ui.widgets.overview import OverviewPane
 from jaraba_tui.ui.widgets.pane import FilterInput, Pane, RenderCtx, layer_severity
 from jaraba_tui.ui.widgets.proxysql import ProxySQLPane
 from jaraba_tui.ui.widgets.redis import RedisPane
+from jaraba_tui.ui.widgets.table import KeyedTable
 from jaraba_tui.ui.widgets.timeline import TimelineEntry, TimelinePane
 
 TIMELINE_MAX = 2000
@@ -67,6 +69,9 @@ QUIT_CONFIRM = 5.0
 ACTION_GRACE = 3.0
 #: Seconds between the first drawings of hidden panes (idle time for keys and polls between).
 FIRST_DRAW_GAP = 0.05
+#: Seconds after the panes' first drawings before the start-up heap is frozen (after the
+#: first polls of every layer, whose connections and clients then stay).
+HEAP_FREEZE_DELAY = 3.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,11 @@ class JarabaApp(App[int]):
         self._timeline_changed = False
         self._timeline_copy: list[TimelineEntry] | None = None
         self._nav_key_cache: dict[str, str] | None = None
+        self._pane_list: list[Pane] | None = None
+        self._severities: tuple[object, dict[str, Severity]] = (None, {})
         self._quit_asked = float("-inf")
+        self._heap_frozen = False  # the freeze is done or scheduled
+        self._froze_heap = False  # this app froze the heap (and unfreezes it)
 
         from jaraba_tui.ui.themes import theme_dirs as default_dirs
 
@@ -249,7 +258,7 @@ class JarabaApp(App[int]):
         ctx = self.render_ctx()
         self._draw_chrome(ctx)
         changed, self._timeline_changed = self._timeline_changed, False
-        for pane in self.query(Pane):
+        for pane in self._panes():
             if isinstance(pane, TimelinePane):
                 if changed:
                     pane.entries = self._timeline_list()
@@ -265,7 +274,7 @@ class JarabaApp(App[int]):
         self._schedule_first_draws()
 
     def _schedule_first_draws(self) -> None:
-        if not self._first_draw_pending and any(p.needs_first_draw for p in self.query(Pane)):
+        if not self._first_draw_pending and any(p.needs_first_draw for p in self._panes()):
             self._first_draw_pending = True
             self.set_timer(FIRST_DRAW_GAP, self._first_draw_one)
 
@@ -277,10 +286,34 @@ class JarabaApp(App[int]):
         self._first_draw_pending = False
         if self._closing_down():
             return
-        pane = next((p for p in self.query(Pane) if p.needs_first_draw), None)
+        pane = next((p for p in self._panes() if p.needs_first_draw), None)
         if pane is not None:
             pane.redraw()
             self._schedule_first_draws()
+        if not self._first_draw_pending and not self._heap_frozen:  # every pane drawn
+            self._heap_frozen = True
+            self.set_timer(HEAP_FREEZE_DELAY, self._freeze_heap)
+
+    def _freeze_heap(self) -> None:
+        """Every pane has drawn its first data: leave what start-up built (modules, widgets,
+        styles: ~125k objects) out of later collections. A full collection walked them all:
+        100 ms of CPU (0.2-0.35 s at load 4) in the middle of whatever key came then; now
+        ~25-60 ms. No collection first (one took 0.3 s here; what start-up left as cyclic
+        garbage stays, once). Undone when the app unmounts; left alone when something else
+        in the process froze first."""
+        if gc.get_freeze_count() or self._closing_down():
+            return
+        gc.freeze()
+        self._froze_heap = True
+
+    def _panes(self) -> list[Pane]:
+        """The panes (composed once: a DOM query at each poll and tick walked every widget)."""
+        if self._pane_list is None:
+            found = list(self.query(Pane))
+            if not found:
+                return found  # not composed yet (or gone)
+            self._pane_list = found
+        return self._pane_list
 
     def _timeline_list(self) -> list[TimelineEntry]:
         """One list per change of the timeline, shared by the panes that show it."""
@@ -329,15 +362,20 @@ class JarabaApp(App[int]):
         return RenderCtx(self.palette, self.clock(), self.read_only, self.stopped)
 
     def _layer_severities(self) -> dict[str, Severity]:
+        """Each layer's severity for the bar (once per update: the chrome is drawn at every
+        tick and key, and 300 alerts' findings took milliseconds to sort by layer)."""
         if self.latest is None:
             return {}
         u = self.latest
+        if self._severities[0] is u:
+            return self._severities[1]
         out = {
             layer: layer_severity(u.findings, layer, u.states.get(layer, LayerState()))
             for layer in LAYERS
             if layer in u.states
         }
         out["overview"] = max(out.values(), key=lambda s: s.rank, default=Severity.OK)
+        self._severities = (u, out)
         return out
 
     def _draw_chrome(self, ctx: RenderCtx) -> None:
@@ -366,7 +404,7 @@ class JarabaApp(App[int]):
         ctx = self.render_ctx()
         self._draw_chrome(ctx)
         shown = self._timeline_list()
-        for pane in self.query(Pane):
+        for pane in self._panes():
             if isinstance(pane, TimelinePane | OverviewPane):
                 pane.entries = shown
                 pane.feed(self.latest if isinstance(pane, OverviewPane) else None, ctx)
@@ -376,7 +414,7 @@ class JarabaApp(App[int]):
     def _on_tick(self) -> None:
         ctx = self.render_ctx()
         self._draw_chrome(ctx)
-        for pane in self.query(Pane):
+        for pane in self._panes():
             pane.retime(ctx)
 
     def _theme_changed(self, _theme: object) -> None:
@@ -512,7 +550,7 @@ class JarabaApp(App[int]):
             event.stop()
             self.desk.say_refused(refused)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         if self.can_act:
             self.refresh_bindings()  # the action keys follow the highlighted row
 
@@ -575,6 +613,8 @@ class JarabaApp(App[int]):
 
         with contextlib.suppress(Exception):
             await asyncio.wait_for(close_all(), QUIT_GRACE)
+        if self._froze_heap:
+            gc.unfreeze()
 
 
 #: Every command the registry knows, for tests and docs.

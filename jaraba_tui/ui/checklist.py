@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from jaraba_tui.profile.errors import ProfileError
 from jaraba_tui.ui import messages as msg
@@ -202,10 +202,10 @@ class ChecklistScreen(Screen[None]):
             return
         box.update(evidence_text(spec, self.results.get(spec.id), self.palette))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         self._draw_evidence()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
         self._rerun_one(str(event.row_key.value))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from jaraba_tui.collectors.galera import GaleraNodeSnapshot
 from jaraba_tui.engine import EngineUpdate
@@ -167,12 +167,7 @@ class GaleraPane(LayerPane):
             return
         table = self.query_one("#galera-nodes", KeyedTable)
         nodes = self.update.snapshot.galera.nodes
-        name = None
-        if table.row_count:
-            try:
-                name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-            except Exception:  # no row under the cursor yet
-                name = None
+        name = table.cursor_key()
         node = next((n for n in nodes if n.name == name), nodes[0] if nodes else None)
         detail = self.query_one("#galera-detail", Static)
         log = self.query_one("#galera-log", Static)
@@ -189,5 +184,5 @@ class GaleraPane(LayerPane):
             # one-off scroll_end raced the wrap of the new text), until the user scrolls up
             self.query_one("#galera-log-box", VerticalScroll).anchor()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         self._draw_detail()

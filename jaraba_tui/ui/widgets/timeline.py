@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.model.events import Event
@@ -111,7 +111,7 @@ class TimelinePane(Pane):
         if not table.row_count or self.ctx is None:
             detail.update("")
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = table.cursor_key()
         entry = next((e for e in self.entries if e.key == key), None)
         if entry is None:
             detail.update("")
@@ -123,5 +123,5 @@ class TimelinePane(Pane):
         line.append(f"  ({entry.source})", style=self.ctx.palette.muted)
         detail.update(line)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         self._draw_detail()

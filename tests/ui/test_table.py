@@ -1,0 +1,78 @@
+"""KeyedTable: the cursor follows its key, only changed rows are redrawn, columns fit."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from jaraba_tui.ui.widgets.table import KeyedTable
+
+
+class TableApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.highlighted: list[str] = []
+        self.selected: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable([("name", "Name"), ("state", "State")], id="t")
+
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
+        self.highlighted.append(event.row_key.value)
+
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+        self.selected.append(event.row_key.value)
+
+
+def rows(*names: str, state: str = "UP") -> list[tuple[str, list[str | Text]]]:
+    return [(n, [n, Text(state, style="bold red")]) for n in names]
+
+
+async def test_cursor_follows_its_key_and_highlights_only_on_a_new_row() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.set_rows(rows("a", "b", "c"))
+        await pilot.pause()
+        assert app.highlighted == ["a"]
+        t.focus()
+        await pilot.press("down")
+        assert t.cursor_key() == "b" and app.highlighted == ["a", "b"]
+        t.set_rows(rows("c", "a", "b"))  # reordered: the cursor stays on b
+        await pilot.pause()
+        assert t.cursor_key() == "b" and t.cursor_row == 2
+        assert app.highlighted == ["a", "b"]
+        t.set_rows(rows("c", "a"))  # b gone: the cursor stays at its place, on a new row
+        await pilot.pause()
+        assert t.cursor_key() == "a" and app.highlighted[-1] == "a"
+        await pilot.press("enter")
+        assert app.selected == ["a"]
+
+
+async def test_filter_and_widths() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.set_rows([*rows("alpha", "beta"), ("a-very-long-name", ["a-very-long-name", "UP"])])
+        await pilot.pause()
+        assert t.virtual_size.width == len("a-very-long-name") + 2 + len("State") + 2
+        t.set_filter("!long")
+        await pilot.pause()
+        assert t.shown_keys == ["alpha", "beta"] and t.total_rows == 3
+        assert t.virtual_size.width == len("alpha") + 2 + len("State") + 2
+        assert t.filter_text == "!long"
+
+
+async def test_unchanged_rows_keep_their_line_and_changed_ones_redraw() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.set_rows(rows("a", "b"))
+        await pilot.pause()
+        line_a, line_b = t.render_line(1), t.render_line(2)
+        assert "a" in line_a.text and "UP" in line_b.text
+        t.set_rows([*rows("a"), ("b", ["b", Text("DOWN", style="bold red")])])
+        await pilot.pause()
+        assert t.render_line(1) is line_a
+        assert "DOWN" in t.render_line(2).text
+        assert t.get_cell("b", "state").plain == "DOWN"
