@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 # httpx's __init__ imports its command-line client, ``httpx._main`` (click, pygments, rich's
-# progress and syntax: ~30-60 ms at start-up, issue 6), in ``try: from ._main import main /
-# except ImportError``; nothing here runs that client. A ``None`` in ``sys.modules`` makes
-# the import raise ImportError (the import system's documented behaviour), so httpx keeps
-# its stub ``main`` instead. Only when httpx is not imported yet; the ``httpx`` command,
-# a process of its own, is unaffected.
+# progress and syntax; issue 6: ~20 ms of CPU at the console's start, where textual imports
+# the rest of rich anyway, ~60 ms where nothing else does), in ``try: from ._main import
+# main / except ImportError``; nothing here runs that client. A ``None`` in ``sys.modules``
+# makes the import raise ImportError (the import system's documented behaviour), so httpx
+# keeps its stub ``main`` instead. Only when httpx is not imported yet; the ``httpx``
+# command, a process of its own, is unaffected.
 if "httpx" not in sys.modules:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
