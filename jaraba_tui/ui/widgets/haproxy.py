@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from jaraba_tui.collectors.haproxy import HAProxySnapshot, StatRow
 from jaraba_tui.engine import EngineUpdate
-from jaraba_tui.ui.format import Palette, age, num
+from jaraba_tui.ui.format import Palette, age, clock_time, num
 from jaraba_tui.ui.summaries import haproxy_colour
 from jaraba_tui.ui.widgets.layers import CellMemo, health_cell, note, state_cell, target_severity
 from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
@@ -89,8 +89,34 @@ def proxy_rows(
     return rows
 
 
+#: Older changes show as an age ("3d ago"): a time of day alone would be ambiguous.
+CHANGED_CLOCK_MAX = 20 * 3600.0
+
+
+def changed_cell(s: StatRow, collected_at: float, shown: dict[str, float] | None = None) -> str:
+    """When the server last changed state, as a time of day (``12:03:04``; older than
+    ``CHANGED_CLOCK_MAX``: an age). HAProxy gives whole seconds since the change, so the
+    time computed at each poll wobbles by a second: ``shown`` keeps the one on screen while
+    it stays within 1.5 s. An absolute time does not move every second like "12s ago",
+    which made every row of a 1000-server table change at every poll."""
+    if s.lastchg is None:
+        return "-"
+    at = collected_at - s.lastchg
+    if shown is not None:
+        before = shown.get(s.key)
+        if before is not None and abs(at - before) < 1.5:
+            at = before
+        shown[s.key] = at
+    if s.lastchg > CHANGED_CLOCK_MAX:
+        return f"{age(s.lastchg)} ago"
+    return clock_time(at)
+
+
 def server_rows(
-    h: HAProxySnapshot, update: EngineUpdate, pal: Palette
+    h: HAProxySnapshot,
+    update: EngineUpdate,
+    pal: Palette,
+    shown: dict[str, float] | None = None,
 ) -> list[tuple[str, list[str | Text]]]:
     rows: list[tuple[str, list[str | Text]]] = []
     memo = CellMemo(pal)
@@ -107,15 +133,23 @@ def server_rows(
                     num(s.scur),
                     num(s.weight),
                     s.addr or "-",
-                    "-" if s.lastchg is None else f"{age(s.lastchg)} ago",
+                    changed_cell(s, h.collected_at, shown),
                 ],
             )
         )
+    if shown is not None and len(shown) > 2 * len(h.servers):  # servers long gone
+        keep = {s.key for s in h.servers}
+        for key in [k for k in shown if k not in keep]:
+            del shown[key]
     return rows
 
 
 class HAProxyPane(LayerPane):
     layer_key = "haproxy"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed: dict[str, float] = {}  # server -> the change time on screen
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="haproxy-live", classes="info")
@@ -146,7 +180,8 @@ class HAProxyPane(LayerPane):
             line.append(f"\nmap {h.map_path or ''}: {entries}", style=pal.muted)
         live.update(line)
         self.query_one("#haproxy-proxies", KeyedTable).set_rows(proxy_rows(h, update, pal))
-        self.query_one("#haproxy-servers", KeyedTable).set_rows(server_rows(h, update, pal))
+        servers = server_rows(h, update, pal, self._changed)
+        self.query_one("#haproxy-servers", KeyedTable).set_rows(servers)
         series: list[Series] = []
         for b in (*h.frontends, *h.backends):
             series.append(Series(f"{b.proxy} sessions", f"haproxy.{b.proxy}.sessions"))
