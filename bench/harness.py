@@ -6,7 +6,8 @@ in a real terminal (tmux), it writes JSON lines.
 
 Nothing in the product changes: this wraps from outside.
 - each layer's collect (the engine's per-layer poll) is timed: ``collect`` [layer, start, s];
-- each update's handling (the app's ``_apply``: panes fed) is timed: ``apply``, and the time
+- each update's handling (the app's ``_apply``, and ``_draw_updates``: panes fed) is timed:
+  ``apply``, and the time
   the update waited since the engine emitted it (engine thread -> UI loop -> message queue):
   ``queue``;
 - each screen update (Textual's compositor refresh and the write to the terminal,
@@ -116,6 +117,15 @@ class BenchApp(JarabaApp):
         T["apply"].append([round(time.time(), 4), dt, update.layer, CURRENT["pane"]])
         if emitted is not None:
             T["queue"].append([update.layer, t0 - emitted])
+
+    def _draw_updates(self) -> None:
+        # the panes are fed here, after the queued updates are in (``_apply`` only keeps
+        # the update and schedules this): without it "render" missed the drawing itself
+        t0 = time.perf_counter()
+        w0 = time.time()
+        super()._draw_updates()
+        layer = self.latest.layer if self.latest is not None else "-"
+        T["apply"].append([round(w0, 4), time.perf_counter() - t0, layer, CURRENT["pane"]])
 
     def action_goto(self, pane: str) -> None:
         t0 = time.perf_counter()
