@@ -60,8 +60,12 @@ class Recorder:
         self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
         self._closed = False
         self._last_flush = time.monotonic()
-        self._lines = UpdateLines(min_interval)
+        self._findings: Any = None
+        self._states: dict[str, Any] = {}
+        self._failures: Any = None
+        self._written_at: dict[str, float] = {}
         self.lines = 0
+        self.skipped = 0
         self.started_at = float(clock())
         self._write(
             {
@@ -87,14 +91,43 @@ class Recorder:
                 self._update_locked(update)
 
     def _update_locked(self, update: EngineUpdate) -> None:
-        line = self._lines.line(update)
-        if line is not None:
-            self._write(line)
-            self._maybe_flush()
-
-    @property
-    def skipped(self) -> int:
-        return self._lines.skipped
+        layer = update.layer
+        line: dict[str, Any] = {"type": "update", "t": round(update.at, 3), "layer": layer}
+        states = {name: state_to_json(s) for name, s in update.states.items()}
+        diff = {k: v for k, v in states.items() if self._states.get(k) != v}
+        findings = to_jsonable(update.findings)
+        failures = to_jsonable(update.snapshot.failures)
+        # A good poll moves its layer's last_ok_at: that alone is not news.
+        news = {k for k, v in diff.items() if _shape(v) != _shape(self._states.get(k))}
+        fresh = layer in LAYERS and not update.state(layer).stale
+        last = self._written_at.get(layer)
+        need_data = fresh and (
+            self.min_interval <= 0
+            or bool(update.events)
+            or layer in news
+            or last is None
+            or update.at - last >= self.min_interval
+        )
+        meta = bool(news) or findings != self._findings or failures != self._failures
+        if not (need_data or meta or update.events):
+            self.skipped += 1
+            return
+        if need_data:
+            line["data"] = to_jsonable(getattr(update.snapshot, layer))
+            self._written_at[layer] = update.at
+        if diff:
+            line["states"] = diff
+        if findings != self._findings:
+            line["findings"] = findings
+        if failures != self._failures:
+            line["failures"] = failures
+        if update.events:
+            line["events"] = to_jsonable(update.events)
+        self._states.update(diff)
+        self._findings = findings
+        self._failures = failures
+        self._write(line)
+        self._maybe_flush()
 
     def audit(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Audit-log records (the actions' started/step/finished), already scrubbed once."""
@@ -111,8 +144,9 @@ class Recorder:
 
     # -- file ---------------------------------------------------------------------------------
     def _write(self, obj: Mapping[str, Any]) -> None:
+        text = scrub(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str))
         try:
-            self._gz.write(encode_line(obj))
+            self._gz.write(text.encode("utf-8") + b"\n")
         except OSError as exc:
             raise RecordingError(f"cannot write the recording {self.path}: {exc}") from None
         self.lines += 1
@@ -143,76 +177,6 @@ class Recorder:
     @property
     def closed(self) -> bool:
         return self._closed
-
-
-class UpdateLines:
-    """The ``update`` lines of a stream of EngineUpdates (see :mod:`.codec`): a layer's data
-    when the poll was good, states, findings and failures only when they changed. Used by
-    the :class:`Recorder` and by the engine process's pipe (``jaraba_tui.engine.process``);
-    ``min_interval`` as the Recorder's.
-
-    ``view=True`` (the pipe): a layer's data is written whenever what panes show of it
-    changed, stale or not (a layer that never answered shows its failed poll's data, e.g.
-    every Galera node's error); the reader then takes freshness from the states."""
-
-    def __init__(self, min_interval: float = 0.0, *, view: bool = False) -> None:
-        self.min_interval = min_interval
-        self.view = view
-        self._shown: dict[str, Any] = {}
-        self._findings: Any = None
-        self._states: dict[str, Any] = {}
-        self._failures: Any = None
-        self._written_at: dict[str, float] = {}
-        self.skipped = 0
-
-    def line(self, update: EngineUpdate) -> dict[str, Any] | None:
-        """The line for ``update`` (None: nothing new to write)."""
-        layer = update.layer
-        line: dict[str, Any] = {"type": "update", "t": round(update.at, 3), "layer": layer}
-        states = {name: state_to_json(s) for name, s in update.states.items()}
-        diff = {k: v for k, v in states.items() if self._states.get(k) != v}
-        findings = to_jsonable(update.findings)
-        failures = to_jsonable(update.snapshot.failures)
-        # A good poll moves its layer's last_ok_at: that alone is not news.
-        news = {k for k, v in diff.items() if _shape(v) != _shape(self._states.get(k))}
-        fresh = layer in LAYERS and not update.state(layer).stale
-        last = self._written_at.get(layer)
-        need_data = fresh and (
-            self.min_interval <= 0
-            or bool(update.events)
-            or layer in news
-            or last is None
-            or update.at - last >= self.min_interval
-        )
-        if self.view and layer in LAYERS:
-            shown = getattr(update.snapshot, layer)
-            need_data = layer not in self._shown or shown is not self._shown[layer]
-            self._shown[layer] = shown
-        meta = bool(news) or findings != self._findings or failures != self._failures
-        if not (need_data or meta or update.events):
-            self.skipped += 1
-            return None
-        if need_data:
-            line["data"] = to_jsonable(getattr(update.snapshot, layer))
-            self._written_at[layer] = update.at
-        if diff:
-            line["states"] = diff
-        if findings != self._findings:
-            line["findings"] = findings
-        if failures != self._failures:
-            line["failures"] = failures
-        if update.events:
-            line["events"] = to_jsonable(update.events)
-        self._states.update(diff)
-        self._findings = findings
-        self._failures = failures
-        return line
-
-
-def encode_line(obj: Mapping[str, Any]) -> bytes:
-    """One line of a recording (or of the engine process's pipe): JSON, scrubbed, newline."""
-    text = scrub(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str))
-    return text.encode("utf-8") + b"\n"
 
 
 def _shape(state: Any) -> Any:

@@ -1,12 +1,13 @@
 """The console's side of the engine process (:mod:`jaraba_tui.engine.process`).
 
 :class:`ProcessEngineSource` is an :class:`~jaraba_tui.ui.source.UpdateSource` on the UI's
-loop: it reads the child's update lines (``loop.add_reader``, no thread), rebuilds the
-EngineUpdates as the replay does (the recording's decoding, the sparklines' history fed by
-the fresh polls) and hands them to the console's ``emit``; the controls go to the child as
-JSON lines. The child failing or dying ends :meth:`run` with :class:`EngineProcessStopped`
-("polling stopped: ..."), as a failed engine thread does; :meth:`aclose` asks the child to
-stop and kills it (by its PID) if it has not gone within ``stop_timeout``.
+loop: it reads the child's messages (``loop.add_reader``, no thread), rebuilds the
+EngineUpdates (:class:`~jaraba_tui.engine.process.UpdateDecoder`: only what changed crosses
+the pipe; the sparklines' history is fed by the fresh polls) and hands them to the
+console's ``emit``; the controls go to the child as JSON lines. The child failing or
+dying ends :meth:`run` with :class:`EngineProcessStopped` ("polling stopped: ..."), as a
+failed engine thread does; :meth:`aclose` asks the child to stop and kills it (by its PID)
+if it has not gone within ``stop_timeout``.
 
 No textual here (it is built before textual is imported).
 """
@@ -15,18 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.engine import LAYERS, EngineUpdate
-from jaraba_tui.engine.process import EngineProcess, control_line
-from jaraba_tui.record.player import _record as record_history
-from jaraba_tui.record.reader import _Builder
+from jaraba_tui.engine.process import (
+    EngineProcess,
+    FrameError,
+    FrameReader,
+    UpdateDecoder,
+    control_line,
+)
 from jaraba_tui.ui.source import Emit, SourceFactory, UpdateSource, engine_source
 
 if TYPE_CHECKING:
@@ -65,9 +68,8 @@ class ProcessEngineSource:
         self.stop_timeout = stop_timeout
         self.layers: tuple[str, ...] = LAYERS
         self._emit = emit
-        header = {"profile": profile, "environment": environment}
-        self._builder = _Builder(Path(f"<engine process {proc.pid}>"), header)
-        self._buf = b""
+        self._decoder = UpdateDecoder(profile, environment)
+        self._frames = FrameReader()
         self._done: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reading = False
@@ -192,49 +194,51 @@ class ProcessEngineSource:
             self._stop_reading()
             self._finish()
             return
-        *complete, self._buf = (self._buf + data).split(b"\n")
-        for raw in complete:
-            if raw and not self._ended:
-                self._line(raw)
+        t0 = time.perf_counter()
+        try:
+            messages = self._frames.feed(data)
+        except FrameError as exc:
+            messages = []
+            self._failure = f"a bad message from the engine process ({exc})"[:300]
+            self._ended = True
+        self.decode_seconds += time.perf_counter() - t0
+        for message in messages:
+            if not self._ended:
+                self._message(message)
         if self._ended:
             self._stop_reading()
             self._finish()
 
-    def _line(self, raw: bytes) -> None:
-        t0 = time.perf_counter()
-        try:
-            obj = json.loads(raw)
-            kind = obj.get("type")
-            if kind == "update":
-                frame = self._builder.update(obj)
-                update = frame.update
-                assert update is not None
-                layer = update.layer
-                if "data" in obj and layer in LAYERS and not update.state(layer).stale:
-                    record_history(self._builder.history, update)  # as the merger does
-            elif kind == "hello":
-                self.layers = tuple(str(x) for x in obj.get("layers", LAYERS))
-                update = None
-            elif kind == "failed":
-                self._failure = str(obj.get("error") or "the engine failed")
+    def _message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "update":
+            t0 = time.perf_counter()
+            try:
+                update = self._decoder.update(message)
+            except (ValueError, TypeError, KeyError) as exc:
+                self._failure = f"a bad update from the engine process ({exc})"[:300]
                 self._ended = True
-                update = None
-            elif kind == "end":
-                self._ended = True
-                update = None
-            else:
-                raise TypeError(f"unknown line type {kind!r}")
-        except (ValueError, TypeError, KeyError, AttributeError, AssertionError) as exc:
-            self._failure = f"a bad line from the engine process ({type(exc).__name__}: {exc})"
-            self._failure = self._failure[:300]
-            self._ended = True
-            return
-        finally:
-            self.decode_seconds += time.perf_counter() - t0
-        if update is not None:
+                return
+            finally:
+                self.decode_seconds += time.perf_counter() - t0
             self.updates += 1
             if not self._closing:
                 self._emit(update)
+        elif kind == "secrets":  # what the child revealed: scrubbed here too (--record)
+            from jaraba_tui.secrets import register_secret_value
+
+            for value in message.get("values", ()):
+                register_secret_value(str(value))
+        elif kind == "hello":
+            self.layers = tuple(str(x) for x in message.get("layers", LAYERS))
+        elif kind == "failed":
+            self._failure = str(message.get("error") or "the engine failed")
+            self._ended = True
+        elif kind == "end":
+            self._ended = True
+        else:
+            self._failure = f"a bad message from the engine process (type {kind!r})"
+            self._ended = True
 
     def _finish(self) -> None:
         """The child's pipe ended: done (asked to stop) or failed (polling stopped)."""
