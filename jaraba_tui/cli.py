@@ -264,12 +264,10 @@ def cmd_console(args: argparse.Namespace) -> int:
             print(f"jaraba-ops: {exc}", file=sys.stderr)
             return EXIT_USAGE
     finally:
-        if engine is not None:  # killed by its PID (a no-op once the console has closed it)
-            import contextlib
-            import signal
+        if engine is not None:
+            from jaraba_tui.engine.process import kill_engine
 
-            with contextlib.suppress(OSError):
-                os.kill(engine.pid, signal.SIGKILL)
+            kill_engine(engine.pid)  # a no-op once the console has closed (and reaped) it
     _exit_at_once(code)
 
 

@@ -116,6 +116,18 @@ def fork_engine(profile: Profile) -> EngineProcess:
     return EngineProcess(pid, up_r, ctl_w)
 
 
+def kill_engine(pid: int) -> None:
+    """SIGKILL our engine child ``pid`` if it is still running (never a PID that has been
+    reaped already: it may have been reused)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # reaped: not ours any more
+        return
+    if done == 0:  # running (the console exits right after: no wait for its end)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _detach(parent: int) -> None:
     """No terminal, no signals from it; die with the console."""
     with contextlib.suppress(Exception):

@@ -127,12 +127,14 @@ class ProcessEngineSource:
         self._control("stop")
         self._close_control()
         done = self._done
-        if done is not None and not done.done():
-            with contextlib.suppress(Exception, asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(done), self.stop_timeout)
-        self.kill()
-        if done is not None and not done.done():
-            done.set_result(None)
+        try:
+            if done is not None and not done.done():
+                with contextlib.suppress(Exception, asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(done), self.stop_timeout)
+        finally:  # also when the console's own close is cut short (QUIT_GRACE)
+            self.kill()
+            if done is not None and not done.done():
+                done.set_result(None)
 
     def stop(self) -> None:
         """Without a loop (the console never ran): end the child now."""
