@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 1 << 20
+REAP_STEP = 0.01
 
 
 class EngineProcessStopped(RuntimeError):
@@ -99,8 +100,8 @@ class ProcessEngineSource:
             self._reading = True
         try:
             await asyncio.shield(done)
-        except asyncio.CancelledError:
-            self.kill()
+        except asyncio.CancelledError:  # the console is closing: :meth:`aclose` follows
+            self._request_stop()
             raise
         finally:
             self._stop_reading()
@@ -123,18 +124,22 @@ class ProcessEngineSource:
     async def aclose(self) -> None:
         """Ask the child to stop; kill it if it has not gone within ``stop_timeout`` (a read
         blocked on a hung endpoint must not hold the console's exit)."""
-        self._closing = True
-        self._control("stop")
-        self._close_control()
-        done = self._done
-        try:
-            if done is not None and not done.done():
-                with contextlib.suppress(Exception, asyncio.TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(done), self.stop_timeout)
+        self._request_stop()
+        try:  # the child closes its connections and exits (it is reaped here)
+            for _ in range(max(1, round(self.stop_timeout / REAP_STEP))):
+                if self._reap(0) is not None:
+                    break
+                await asyncio.sleep(REAP_STEP)
         finally:  # also when the console's own close is cut short (QUIT_GRACE)
             self.kill()
+            done = self._done
             if done is not None and not done.done():
                 done.set_result(None)
+
+    def _request_stop(self) -> None:
+        self._closing = True
+        self._control("stop")
+        self._close_control()  # EOF: the child stops even if it missed the line
 
     def stop(self) -> None:
         """Without a loop (the console never ran): end the child now."""
