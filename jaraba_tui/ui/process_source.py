@@ -142,10 +142,11 @@ class ProcessEngineSource:
         self._close_control()  # EOF: the child stops even if it missed the line
 
     def stop(self) -> None:
-        """Without a loop (the console never ran): end the child now."""
+        """Without a loop (the console never ran, or has closed): end the child now."""
         self._closing = True
         self._close_control()
         self.kill()
+        self._stop_reading()
 
     def kill(self) -> None:
         """SIGKILL the child (ours, by PID) unless it has been reaped; then reap it."""
@@ -188,7 +189,7 @@ class ProcessEngineSource:
                 os.close(fd)
 
     def _readable(self) -> None:
-        """On the UI loop: what the child wrote since (whole lines only)."""
+        """On the UI loop: what the child wrote since (whole messages only)."""
         try:
             data = os.read(self.proc.updates_fd, READ_CHUNK)
         except BlockingIOError:
