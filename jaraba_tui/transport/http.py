@@ -4,9 +4,21 @@ connect/read/write/pool timeouts, basic auth from secrets, optional SSH tunnel (
 from __future__ import annotations
 
 import asyncio
+import ssl
+import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+# httpx's __init__ imports its command-line client, ``httpx._main`` (click, pygments, rich's
+# progress and syntax: ~30-60 ms at start-up, issue 6), in ``try: from ._main import main /
+# except ImportError``; nothing here runs that client. A ``None`` in ``sys.modules`` makes
+# the import raise ImportError (the import system's documented behaviour), so httpx keeps
+# its stub ``main`` instead. Only when httpx is not imported yet; the ``httpx`` command,
+# a process of its own, is unaffected.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 import httpx
 
@@ -14,6 +26,49 @@ from jaraba_tui.profile.errors import ProfileError
 from jaraba_tui.secrets import Secret
 from jaraba_tui.transport._common import AddressProvider, Timeouts, error, os_error_kind
 from jaraba_tui.transport.base import HttpResponse, TransportError
+
+_context_lock = threading.Lock()
+_verified_context: ssl.SSLContext | None = None
+
+
+def verified_context() -> ssl.SSLContext:
+    """The TLS context of every verifying client: httpx's own default (certifi's CAs,
+    hostname checked), built once per process. httpx builds one per client otherwise, and
+    loading the CA bundle costs ~45 ms of CPU each time (issue 6, start-up). Shared by the
+    engine's and the UI's clients: an SSLContext may serve several threads, and httpcore's
+    only change to it (ALPN ``http/1.1``, HTTP/2 being off) is the same for all of them."""
+    global _verified_context
+    with _context_lock:
+        if _verified_context is None:
+            _verified_context = httpx.create_ssl_context(verify=True, trust_env=False)
+        return _verified_context
+
+
+def import_httpcore() -> None:
+    """Import httpcore (httpx imports it when it builds its first client) without trio.
+
+    httpcore's ``_synchronization`` imports trio, when installed, to support running under
+    trio; every client here runs on an asyncio loop, where httpcore uses anyio and never
+    trio. Importing trio costs ~60 ms of CPU in the engine's first HTTP poll (issue 6), so
+    trio is hidden (``None`` in ``sys.modules``) for the time of httpcore's import only,
+    then importable again as before."""
+    with _context_lock:
+        if "httpcore" in sys.modules or "trio" in sys.modules:
+            return
+        sys.modules["trio"] = None  # type: ignore[assignment]
+        try:
+            import httpcore  # noqa: F401
+        finally:
+            hidden: object = sys.modules.get("trio", False)
+            if hidden is None:
+                del sys.modules["trio"]
+
+
+def plain_http_context() -> ssl.SSLContext:
+    """The context given to a client of an ``http://`` URL, which never opens TLS (no
+    redirects followed, no proxy): no CA bundle loaded, and still verifying, so a TLS
+    connection through it could only fail closed."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class HttpxClient:
@@ -69,13 +124,19 @@ class HttpxClient:
             except ProfileError as exc:
                 raise error(str(exc), kind="auth", endpoint=self.endpoint) from None
             auth = httpx.BasicAuth(user or "", password)
+        import_httpcore()
         c, r = self._timeouts.connect, self._timeouts.read
+        tls: ssl.SSLContext | bool
+        if self._parts.scheme != "https":
+            tls = plain_http_context()
+        else:
+            tls = verified_context() if self._verify else False
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=c, read=r, write=r, pool=c),
             auth=auth,
             headers=headers,
             follow_redirects=False,
-            verify=self._verify,
+            verify=tls,
             trust_env=False,
         )
         self._client_base = base
@@ -133,6 +194,18 @@ def _root_os_error(exc: BaseException) -> OSError | None:
     return found
 
 
+def _tls_error(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS failure in the cause chain, if any (its errno is OpenSSL's, not the OS's)."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return None
+        if isinstance(current, ssl.SSLError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def translate(exc: httpx.HTTPError, endpoint: str) -> TransportError:
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
@@ -144,6 +217,12 @@ def translate(exc: httpx.HTTPError, endpoint: str) -> TransportError:
         }.get(type(exc), "")
         return error(f"timed out {phase}".strip(), kind="timeout", endpoint=endpoint)
     if isinstance(exc, httpx.ConnectError):
+        tls = _tls_error(exc)
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            why = f" ({tls.verify_message})" if tls.verify_message else ""
+            return error(f"TLS certificate not accepted{why}", kind="protocol", endpoint=endpoint)
+        if tls is not None:
+            return error("TLS handshake failed", kind="protocol", endpoint=endpoint)
         cause = _root_os_error(exc)
         if cause is not None:
             kind, why = os_error_kind(cause)

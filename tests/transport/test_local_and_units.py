@@ -99,3 +99,76 @@ def test_host_key_messages_say_how_to_fix() -> None:
     changed = _changed_key_message(target, Path("/k"), ["SHA256:old"], "SHA256:new")
     assert "HOST KEY MISMATCH" in changed and "SHA256:old" in changed
     assert "ssh-keygen -R 'node1.db.jaraba.io' -f /k" in changed
+
+
+def test_http_transport_leaves_out_httpx_command_line_client() -> None:
+    """httpx's CLI (click, pygments) is never imported by the transport; httpx still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, jaraba_tui.transport.http, httpx\n"
+        "assert sys.modules['httpx._main'] is None\n"
+        "assert 'click' not in sys.modules and 'pygments' not in sys.modules\n"
+        "assert httpx.Request('GET', 'http://x/').url.host == 'x'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_http_client_imports_httpcore_without_trio_and_trio_stays_importable() -> None:
+    """httpcore is imported with trio hidden (asyncio only here); a request still works
+    and trio, when installed, can be imported afterwards as before."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from jaraba_tui.transport._common import Timeouts\n"
+        "from jaraba_tui.transport.http import HttpxClient\n"
+        "async def answer(reader, writer):\n"
+        "    await reader.readuntil(b'\\r\\n\\r\\n')\n"
+        "    writer.write(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
+        "    await writer.drain(); writer.close()\n"
+        "async def main():\n"
+        "    server = await asyncio.start_server(answer, '127.0.0.1', 0)\n"
+        "    port = server.sockets[0].getsockname()[1]\n"
+        "    client = HttpxClient('t', f'http://127.0.0.1:{port}', timeouts=Timeouts(2, 2))\n"
+        "    got = await client.get('/')\n"
+        "    await client.close(); server.close()\n"
+        "    return got\n"
+        "got = asyncio.run(main())\n"
+        "assert (got.status, got.text) == (200, 'ok'), got\n"
+        "assert 'httpcore' in sys.modules and 'trio' not in sys.modules\n"
+    )
+    if importlib.util.find_spec("trio") is not None:
+        code += "import trio\nassert trio.Lock\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_sql_preferred_tls_context_matches_pymysql_without_loading_cas() -> None:
+    """pymysql's "preferred" TLS context (no ssl option) verifies nothing: ours has its
+    settings, is built once, and loads no CA store (pymysql's loads the system's)."""
+    import ssl
+
+    import pymysql
+
+    from jaraba_tui.transport.sql import _Connection, preferred_tls_context
+
+    theirs = pymysql.connections.Connection(host="127.0.0.1", defer_connect=True)
+    ours = _Connection(host="127.0.0.1", defer_connect=True)
+    assert ours.ctx is preferred_tls_context() is _Connection(defer_connect=True).ctx
+    for name in ("verify_mode", "check_hostname", "verify_flags", "options", "protocol"):
+        assert getattr(ours.ctx, name) == getattr(theirs.ctx, name), name
+    assert (ours.ctx.minimum_version, ours.ctx.maximum_version) == (
+        theirs.ctx.minimum_version,
+        theirs.ctx.maximum_version,
+    )
+    assert ours.ctx.verify_mode == ssl.CERT_NONE
+    assert ours.ctx.cert_store_stats()["x509_ca"] == 0
+    assert (ours.ssl, ours._ssl_required) == (theirs.ssl, theirs._ssl_required)
+    # explicit TLS options still get pymysql's own context
+    strict = _Connection(host="127.0.0.1", defer_connect=True, ssl_verify_cert=True)
+    assert strict.ctx is not preferred_tls_context() and strict._ssl_required

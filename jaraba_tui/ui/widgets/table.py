@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
@@ -36,6 +37,13 @@ def _signature(cell: Cell) -> object:
         return (cell.plain, str(cell.style))
     spans = tuple((s.start, s.end, str(s.style)) for s in cell.spans)
     return (cell.plain, str(cell.style), spans)
+
+
+def _width(cell: Text) -> int:
+    """What DataTable measures for a cell: its widest line."""
+    if "\n" not in cell.plain:
+        return cell.cell_len
+    return max(cell_len(line) for line in cell.plain.split("\n"))
 
 
 def matches(cells: Sequence[Text], terms: Sequence[str]) -> bool:
@@ -76,6 +84,7 @@ class KeyedTable(DataTable[Text]):
         self._shown: dict[str, list[Text]] = {}
         self._shown_sig: dict[str, tuple[int, tuple[object, ...]]] = {}
         self._shown_order: list[str] = []
+        self._widths: dict[str, tuple[int, ...]] = {}  # each shown row's cell widths
         self._terms: list[str] = []
         self.can_focus = cursor
 
@@ -135,7 +144,9 @@ class KeyedTable(DataTable[Text]):
             self.remove_row(key)
             del self._shown[key]
             del self._shown_sig[key]
+            del self._widths[key]
         added = False
+        updated = False
         for position, (key, cells) in enumerate(wanted):
             sig = (position, tuple(_signature(c) for c in cells))
             old_sig = self._shown_sig.get(key)
@@ -152,14 +163,35 @@ class KeyedTable(DataTable[Text]):
                 before_pos, before = old_sig
                 for col, (was, now) in enumerate(zip(before, sig[1], strict=False)):
                     if was != now or (col == 0 and before_pos != position):
-                        self.update_cell(key, cols[col], row[col], update_width=True)
+                        # widths: measured here once per row, not by DataTable per cell
+                        # (which re-measures a whole column whenever one cell narrows)
+                        self.update_cell(key, cols[col], row[col])
+                        updated = True
             self._shown[key] = row
             self._shown_sig[key] = sig
+            self._widths[key] = tuple(_width(t) for t in texts)
+        if updated:
+            self._fit_columns()
         order = [k for k, _ in wanted]
         moved = added or order != self._shown_order
         if moved and order != [k for k in self._ordered_keys() if k in keys]:
             self.sort(cols[0], key=lambda cell: getattr(cell, "order", 0))
         self._shown_order = order
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its label and widest shown cell (what DataTable's
+        ``update_width`` computes, at one measure per changed row)."""
+        widths = list(self._widths.values())
+        changed = False
+        for i, column in enumerate(self.ordered_columns):
+            widest = max((w[i] for w in widths if i < len(w)), default=0)
+            width = max(widest, _width(column.label))
+            if column.content_width != width:
+                column.content_width = width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True  # virtual size, on idle
+            self.check_idle()
 
     def _ordered_keys(self) -> list[str]:
         return [str(row.key.value) for row in self.ordered_rows]
