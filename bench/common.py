@@ -231,11 +231,27 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process (all its threads), seconds."""
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """utime + stime of the process (all its threads) and, with ``children``, of its live
+    child processes (the console's engine runs in one), seconds."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    total = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    if children:
+        for child in child_pids(pid):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                total += cpu_seconds(child)
+    return total
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (from every thread's children list)."""
+    out: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                out += [int(x) for x in (task / "children").read_text().split()]
+    return out
 
 
 def status_kb(pid: int) -> dict[str, int]:

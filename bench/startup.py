@@ -32,6 +32,7 @@ from common import (
     DOLPHIE,
     WORK,
     Figure,
+    child_pids,
     dist,
     jaraba_ops,
     layers_with_data,
@@ -79,6 +80,7 @@ def first_frames(reps: int) -> list[dict[str, Any]]:
             pid = t.start(argv)
             marks: dict[str, float] = {}
             cpu: float | None = None
+            kids: float | None = None
             seen_layers: dict[str, float] = {}
             deadline = t0 + 30
             while time.monotonic() < deadline:
@@ -93,6 +95,7 @@ def first_frames(reps: int) -> list[dict[str, Any]]:
                 if len(seen_layers) == 6:
                     marks["full"] = now
                     cpu = process_cpu(pid)
+                    kids = sum(process_cpu(c) or 0.0 for c in child_pids(pid) if c) or None
                     break
                 time.sleep(0.01)
             t.quit_and_wait()
@@ -103,6 +106,8 @@ def first_frames(reps: int) -> list[dict[str, Any]]:
                 "first_data_s": _r(marks.get("data")),
                 "full_stack_s": _r(marks.get("full")),
                 "cpu_at_full_s": _r(cpu),
+                # the engine's own process (jaraba_tui.engine.process), when there is one
+                "engine_process_cpu_at_full_s": _r(kids),
                 "per_layer_s": {k: _r(v) for k, v in sorted(seen_layers.items())},
                 "load": load0,
                 "lab_healthy": lab["healthy"],

@@ -241,20 +241,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     return code
 
 
+#: ``JARABA_ENGINE=thread`` runs the console's poll engine on a thread of the console's
+#: process (diagnosis; the default is a child process, see jaraba_tui.engine.process).
+ENGINE_ENV = "JARABA_ENGINE"
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     profile = _load(args)
-    from jaraba_tui.record import RecordingError
-    from jaraba_tui.ui import run
-
-    record = Path(args.record) if args.record else None
+    engine = _fork_engine(profile)
     try:
-        code = run(profile, theme=args.theme, read_only=args.read_only, record=record)
-    except RecordingError as exc:
-        print(f"jaraba-ops: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        from jaraba_tui.record import RecordingError
+        from jaraba_tui.ui import run
+
+        record = Path(args.record) if args.record else None
+        try:
+            code = run(
+                profile, theme=args.theme, read_only=args.read_only, record=record, engine=engine
+            )
+        except RecordingError as exc:
+            print(f"jaraba-ops: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    finally:
+        if engine is not None:
+            from jaraba_tui.engine.process import kill_engine
+
+            kill_engine(engine.pid)  # a no-op once the console has closed (and reaped) it
     _exit_at_once(code)
+
+
+def _fork_engine(profile: Any) -> Any:
+    """The console's engine process, forked now: right after the profile is loaded, before
+    any thread and before textual (None: the engine will run on a thread instead)."""
+    if os.environ.get(ENGINE_ENV, "process") == "thread":
+        return None
+    from jaraba_tui.engine.process import can_fork, fork_engine
+
+    if can_fork() is not None:
+        return None
+    try:
+        return fork_engine(profile)
+    except OSError:
+        return None
 
 
 def _exit_at_once(code: int) -> NoReturn:

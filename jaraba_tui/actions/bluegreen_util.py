@@ -8,8 +8,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import httpx
-
 from jaraba_tui.actions.haproxy import runtime_command
 from jaraba_tui.actions.types import StepOutcome
 from jaraba_tui.collectors.haproxy import HAProxyParseError, parse_info, parse_map, parse_stat_csv
@@ -164,6 +162,8 @@ class FrontendSample:
 
 async def sample_frontend(url: str, n: int, timeout: float) -> FrontendSample:
     """``n`` GETs through the frontend, each without cookies (no affinity), one at a time."""
+    import httpx  # here: the console's process imports this module for its first frame
+
     s = FrontendSample()
     limits = httpx.Timeout(timeout)
     async with httpx.AsyncClient(timeout=limits, trust_env=False, follow_redirects=False) as c:

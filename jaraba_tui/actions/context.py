@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from jaraba_tui.actions.audit import AuditLog, Who, default_audit_path
 from jaraba_tui.actions.lock import ActionLock, lock_path
@@ -23,6 +23,28 @@ if TYPE_CHECKING:
     from jaraba_tui.transport.factory import Transports
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class _LazyTransports:
+    """The profile's :class:`Transports`, built (their modules imported) on first use."""
+
+    def __init__(self, profile: Profile) -> None:
+        self._profile = profile
+        self._real: Transports | None = None
+
+    def _get(self) -> Transports:
+        if self._real is None:
+            from jaraba_tui.transport.factory import Transports
+
+            self._real = Transports(self._profile)
+        return self._real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+    async def aclose(self) -> None:
+        if self._real is not None:
+            await self._real.aclose()
 
 
 @dataclass
@@ -51,9 +73,9 @@ class ActionContext:
     ) -> ActionContext:
         path = Path(audit_path) if audit_path is not None else default_audit_path(profile)
         if transports is None:
-            from jaraba_tui.transport.factory import Transports
-
-            transports = Transports(profile)
+            # built on first use: the console's process (its engine in a child process)
+            # does not import asyncssh/redis/httpx before its first frame (issue 6)
+            transports = cast("Transports", _LazyTransports(profile))
             own = True
         else:
             own = False

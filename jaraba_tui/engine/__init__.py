@@ -8,6 +8,8 @@ snapshots with :func:`replay_updates` (or a :class:`StackMerger` of their own).
 - ``merge``: pure folding of poll results into the snapshot, health, events, staleness.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from jaraba_tui.engine.merge import (
     EngineUpdate,
     LayerState,
@@ -15,15 +17,39 @@ from jaraba_tui.engine.merge import (
     layer_problem,
     replay_updates,
 )
-from jaraba_tui.engine.poll import (
-    SENTINEL_TRIGGERS,
-    LayerStats,
-    PollEngine,
-    layer_intervals,
-    layer_targets,
-    sentinel_event,
-)
 from jaraba_tui.model.snapshot import LAYERS
+
+if TYPE_CHECKING:
+    from jaraba_tui.engine.poll import (
+        SENTINEL_TRIGGERS,
+        LayerStats,
+        PollEngine,
+        layer_intervals,
+        layer_targets,
+        sentinel_event,
+    )
+
+#: Imported on first use (PEP 562): the scheduler pulls in every transport (asyncssh, redis,
+#: httpx), which the console's process does not need when the engine runs in its own.
+_POLL = frozenset(
+    {
+        "SENTINEL_TRIGGERS",
+        "LayerStats",
+        "PollEngine",
+        "layer_intervals",
+        "layer_targets",
+        "sentinel_event",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _POLL:
+        from jaraba_tui.engine import poll
+
+        return getattr(poll, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LAYERS",

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from jaraba_tui.engine.process import EngineProcess
     from jaraba_tui.profile import Profile
+    from jaraba_tui.ui.early import EarlyEngineSource
+    from jaraba_tui.ui.process_source import ProcessEngineSource
 
 __all__ = ["run"]
 
@@ -23,15 +26,25 @@ def run(
     theme: str | None = None,
     read_only: bool = False,
     record: Path | None = None,
+    engine: EngineProcess | None = None,
 ) -> int:
     """Open the console on ``profile``; returns the exit code (0 after ``q``).
 
-    ``record``: write what the console sees to that file (see :mod:`jaraba_tui.record`)."""
-    # The engine first, on its own thread, before textual and the panes are imported: its
-    # connections and first polls overlap the building of the first frame (issue 6).
-    from jaraba_tui.ui.early import early_engine_source
+    ``record``: write what the console sees to that file (see :mod:`jaraba_tui.record`).
+    ``engine``: the engine process the CLI forked for this console
+    (:mod:`jaraba_tui.engine.process`); None: the engine runs on a thread of this process."""
+    # The engine first, before textual and the panes are imported: its connections and
+    # first polls overlap the building of the first frame (issue 6). In its own process
+    # (forked by the CLI) when there is one, else on its own thread.
+    early: ProcessEngineSource | EarlyEngineSource
+    if engine is not None:
+        from jaraba_tui.ui.process_source import process_engine_source
 
-    source, early = early_engine_source(profile)
+        source, early = process_engine_source(profile, engine)
+    else:
+        from jaraba_tui.ui.early import early_engine_source
+
+        source, early = early_engine_source(profile)
 
     recorder = None
     try:

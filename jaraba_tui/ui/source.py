@@ -3,7 +3,10 @@
 The app takes a *factory*: given the callback that turns updates into messages, it returns
 an :class:`UpdateSource`. ``engine_source(profile)`` polls for real, on its own thread and
 event loop (:class:`ThreadedEngineSource`); ``scripted(updates)`` plays recorded updates
-(pilot and snapshot tests, and ``replay``) on the UI's loop.
+(pilot and snapshot tests, and ``replay``) on the UI's loop. ``jaraba-ops`` itself runs the
+engine in a child process (:mod:`jaraba_tui.ui.process_source`); the thread is its fallback
+(``JARABA_ENGINE=thread``, no fork possible, polling restarted) and what tests and the
+benchmarks' harness wrap.
 
 Why a thread: the collectors' awaits and the merge run on the engine's loop, so drawing a
 large pane never delays a poll, and a poll's CPU never sits between a key and its screen

@@ -245,9 +245,16 @@ def socket_count() -> int:
 async def console(profile_path: Path | str, tmp_path: Path) -> AsyncIterator[Console]:
     """The console on ``profile_path``; waits until every layer answered once."""
     profile = load_profile(profile_path)
+    source = engine_source(profile)
+    if os.environ.get("JARABA_ENGINE") == "process":  # the engine in its own process, as
+        # jaraba-ops runs it (forked from this test process)
+        from jaraba_tui.engine.process import fork_engine
+        from jaraba_tui.ui.process_source import process_engine_source
+
+        source, _ = process_engine_source(profile, fork_engine(profile))
     app = JarabaApp(
         ConsoleInfo.from_profile(profile),
-        engine_source(profile),
+        source,
         state_path=tmp_path / "ui.json",
         keymap_path=tmp_path / "keymap.toml",
         theme_dirs=[themes_dir()],

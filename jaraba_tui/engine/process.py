@@ -1,0 +1,408 @@
+"""The live poll engine in a child process (issue 6: start-up and key->screen latency).
+
+``jaraba-ops`` forks this child right after loading the profile, before any thread exists
+and before textual is imported: the engine's imports, connections and first polls run on
+another core while the console builds its first frame, and the engine's parsing never
+holds the console's GIL. No textual here.
+
+The pipes:
+
+- **updates** (child -> console): length-prefixed pickles (:func:`frame`) of plain
+  messages. An ``update`` carries what changed in the update's snapshot since the last
+  one (by identity: a stale layer keeps its data object, so it is not sent again), the
+  changed layer states, the findings when they changed, and the events;
+  :class:`UpdateDecoder` rebuilds the EngineUpdate exactly (its sparklines' history fed by
+  the fresh polls, as the merger feeds its own). Pickle, not the recording's JSON: on the
+  large setup (1000 HAProxy servers) decoding one HAProxy update as JSON costs ~165 ms of
+  the console's thread, as a pickle ~12 ms. The console only unpickles its own child's
+  pipe, and only the model's classes (:class:`_ModelUnpickler`). Also: ``hello`` (the
+  polled layers), ``secrets`` (values the child revealed: the console's own scrubbing,
+  e.g. ``--record``, must know them), ``failed`` (the engine's error), ``end`` (stopped).
+- **control** (console -> child): JSON lines ``{"op": "refresh", "layer": null}``,
+  ``pause``, ``resume``, ``pause_layer``, ``resume_layer``, ``stop``. EOF (the console
+  closed it or died) stops the engine too.
+
+The child never touches the terminal: it starts its own session (no controlling
+terminal), its stdin/stdout/stderr are /dev/null, and it dies with the console
+(``PR_SET_PDEATHSIG``) even when the console is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jaraba_tui.engine.merge import EngineUpdate
+    from jaraba_tui.profile import Profile
+
+#: Control operations the child understands (the :class:`UpdateSource` controls).
+OPS = frozenset({"refresh", "pause", "resume", "pause_layer", "resume_layer", "stop"})
+#: Linux: ask for this pipe size (the console may read late at start-up).
+PIPE_SIZE = 1 << 20
+PR_SET_PDEATHSIG = 1
+#: Exit codes of the child.
+EXIT_STOPPED = 0
+EXIT_FAILED = 1
+EXIT_CRASHED = 70
+
+
+@dataclass
+class EngineProcess:
+    """The console's handle on a forked engine: its PID and the console's pipe ends (-1
+    once closed)."""
+
+    pid: int
+    updates_fd: int  #: read end of the updates pipe
+    control_fd: int  #: write end of the control pipe
+
+
+def can_fork() -> str | None:
+    """Why the engine cannot be forked here (None: it can)."""
+    if not hasattr(os, "fork"):
+        return "no fork() on this platform"
+    if threading.active_count() != 1:
+        names = ", ".join(t.name for t in threading.enumerate())
+        return f"threads are already running ({names})"
+    return None
+
+
+def fork_engine(profile: Profile) -> EngineProcess:
+    """Fork the engine child now (the caller checked :func:`can_fork`); the child never
+    returns from here. OSError if the pipes or the fork fail."""
+    up_r, up_w = os.pipe()
+    ctl_r, ctl_w = os.pipe()
+    for fd in (up_r, up_w):
+        with contextlib.suppress(OSError, AttributeError):
+            import fcntl
+
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    parent = os.getpid()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (up_r, up_w, ctl_r, ctl_w):
+            os.close(fd)
+        raise
+    if pid == 0:  # the child
+        code = EXIT_CRASHED
+        try:
+            os.close(up_r)
+            os.close(ctl_w)
+            _detach(parent)
+            # no asyncio.run(): its teardown waits for executor threads (a read blocked on
+            # a hung endpoint); the process ends right after with os._exit
+            code = asyncio.new_event_loop().run_until_complete(serve(profile, up_w, ctl_r))
+        except BaseException:  # nothing may reach the console's terminal
+            code = EXIT_CRASHED
+        finally:
+            os._exit(code)
+    os.close(up_w)
+    os.close(ctl_r)
+    os.set_blocking(ctl_w, False)
+    return EngineProcess(pid, up_r, ctl_w)
+
+
+def kill_engine(pid: int) -> None:
+    """SIGKILL our engine child ``pid`` if it is still running (never a PID that has been
+    reaped already: it may have been reused)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # reaped: not ours any more
+        return
+    if done == 0:  # running (the console exits right after: no wait for its end)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _detach(parent: int) -> None:
+    """No terminal, no signals from it; die with the console."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the console died before the line above
+        os._exit(EXIT_STOPPED)
+    with contextlib.suppress(OSError):
+        os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class _Pipe(asyncio.Protocol):
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        self.lost = asyncio.Event()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost.set()
+        self.stop.set()  # the console is gone (or we closed it)
+
+
+async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
+    """The child's main: poll, write updates, obey controls, until stopped or failed."""
+    from jaraba_tui.engine.poll import PollEngine
+    from jaraba_tui.secrets import known_secret_values
+    from jaraba_tui.transport.factory import Transports
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    pipe = os.fdopen(updates_fd, "wb", buffering=0)
+    out, proto = await loop.connect_write_pipe(lambda: _Pipe(stop), pipe)
+    encoder = UpdateEncoder()
+    told: frozenset[str] = frozenset()
+
+    def send(obj: dict[str, Any]) -> None:
+        nonlocal told
+        if out.is_closing():
+            return
+        known = known_secret_values()
+        if known != told:  # before the message that could hold them
+            out.write(frame({"type": "secrets", "values": sorted(known - told)}))
+            told = known
+        out.write(frame(obj))
+
+    def on_update(update: EngineUpdate) -> None:
+        send(encoder.message(update))
+
+    try:
+        engine = PollEngine(profile, Transports(profile), on_update, close_transports=True)
+    except Exception as exc:  # e.g. a secret's command failed: the console says why
+        send({"type": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]})
+        await _drain(out, proto)
+        return EXIT_FAILED
+    send({"type": "hello", "layers": list(engine.layers), "pid": os.getpid()})
+    controls = _Controls(engine, stop)
+    os.set_blocking(control_fd, False)
+    loop.add_reader(control_fd, controls.readable, control_fd)
+    runner = asyncio.create_task(engine.run(), name="engine")
+    stopper = asyncio.create_task(stop.wait(), name="engine stop")
+    await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    loop.remove_reader(control_fd)
+    code = EXIT_STOPPED
+    if runner.done():
+        error = None if runner.cancelled() else runner.exception()
+        reason = f"{type(error).__name__}: {error}" if error is not None else "the engine ended"
+        send({"type": "failed", "error": reason[:500]})
+        code = EXIT_FAILED
+    else:
+        with contextlib.suppress(Exception, asyncio.TimeoutError):
+            await asyncio.wait_for(engine.aclose(), 1.5)
+        with contextlib.suppress(Exception, asyncio.CancelledError, asyncio.TimeoutError):
+            await asyncio.wait_for(runner, 1.0)
+        send({"type": "end"})
+    await _drain(out, proto)
+    return code
+
+
+async def _drain(out: asyncio.WriteTransport, proto: _Pipe, limit: float = 1.0) -> None:
+    """Close the pipe once what is buffered has reached it (bounded: a console that
+    stopped reading)."""
+    out.close()
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(proto.lost.wait(), limit)
+
+
+class _Controls:
+    """JSON lines from the console, applied to the engine on its loop."""
+
+    def __init__(self, engine: Any, stop: asyncio.Event) -> None:
+        self.engine = engine
+        self.stop = stop
+        self.buf = b""
+
+    def readable(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # EOF: the console closed its end (or died)
+            self.stop.set()
+            asyncio.get_running_loop().remove_reader(fd)
+            return
+        *complete, self.buf = (self.buf + data).split(b"\n")
+        for raw in complete:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                self.apply(json.loads(raw))
+
+    def apply(self, cmd: dict[str, Any]) -> None:
+        op = cmd.get("op")
+        layer = cmd.get("layer")
+        if op == "stop":
+            self.stop.set()
+        elif op == "refresh":
+            self.engine.refresh_now(layer if isinstance(layer, str) else None)
+        elif op == "pause":
+            self.engine.pause()
+        elif op == "resume":
+            self.engine.resume()
+        elif op == "pause_layer" and isinstance(layer, str):
+            self.engine.pause_layer(layer)
+        elif op == "resume_layer" and isinstance(layer, str):
+            self.engine.resume_layer(layer)
+
+
+# -- the update stream's codec (both sides; pure) ------------------------------------------
+
+_LEN = struct.Struct(">I")
+_MISSING = object()
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    """One message of the updates pipe: its length, then its pickle."""
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LEN.pack(len(body)) + body
+
+
+class FrameError(ValueError):
+    """A message on the updates pipe that is not one (the console stops polling)."""
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Only the builtins and the model's own classes (defence in depth: the pipe is our
+    own child's)."""
+
+    ALLOWED = frozenset({"builtins", "datetime", "enum", "collections", "copyreg"})
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in self.ALLOWED or module.startswith("jaraba_tui."):
+            return super().find_class(module, name)
+        raise FrameError(f"the engine process sent a {module}.{name}")
+
+
+class FrameReader:
+    """Messages out of the bytes read from the updates pipe (whole frames only)."""
+
+    MAX = 256 << 20
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        self._buf += data
+        out: list[dict[str, Any]] = []
+        pos = 0
+        buf = self._buf
+        while len(buf) - pos >= _LEN.size:
+            (size,) = _LEN.unpack_from(buf, pos)
+            if size > self.MAX:
+                raise FrameError(f"a message of {size} bytes from the engine process")
+            end = pos + _LEN.size + size
+            if end > len(buf):
+                break
+            try:
+                message = _ModelUnpickler(io.BytesIO(buf[pos + _LEN.size : end])).load()
+            except FrameError:
+                raise
+            except Exception as exc:
+                raise FrameError(f"{type(exc).__name__}: {str(exc)[:160]}") from None
+            if not isinstance(message, dict):
+                raise FrameError(f"a {type(message).__name__} from the engine process")
+            out.append(message)
+            pos = end
+        del buf[:pos]
+        return out
+
+
+class UpdateEncoder:
+    """EngineUpdate -> an ``update`` message holding only what changed since the last one
+    (snapshot fields by identity, layer states and findings by value)."""
+
+    def __init__(self) -> None:
+        self._view: dict[str, Any] = {}
+        self._states: dict[str, Any] = {}
+        self._findings: Any = _MISSING
+
+    def message(self, update: EngineUpdate) -> dict[str, Any]:
+        snap = update.snapshot
+        view = {}
+        for f in fields(snap):
+            value = getattr(snap, f.name)
+            if self._view.get(f.name, _MISSING) is not value:
+                view[f.name] = value
+                self._view[f.name] = value
+        states = {k: v for k, v in update.states.items() if self._states.get(k) != v}
+        self._states.update(states)
+        message: dict[str, Any] = {
+            "type": "update",
+            "layer": update.layer,
+            "at": update.at,
+            "view": view,
+            "states": states,
+            "events": update.events,
+        }
+        findings = update.findings
+        if findings is not self._findings and findings != self._findings:
+            message["findings"] = findings
+        self._findings = findings
+        return message
+
+
+class UpdateDecoder:
+    """``update`` messages -> EngineUpdates, as the engine built them; the history (the
+    sparklines) is fed by each good poll, as the merger feeds its own."""
+
+    def __init__(self, profile: str = "", environment: str = "") -> None:
+        from jaraba_tui.model.history import History
+        from jaraba_tui.model.snapshot import StackSnapshot
+
+        self.view = StackSnapshot(collected_at=0.0, profile=profile, environment=environment)
+        self.states: dict[str, Any] = {}
+        self.findings: tuple[Any, ...] = ()
+        self.history = History()
+
+    def update(self, message: dict[str, Any]) -> EngineUpdate:
+        from jaraba_tui.engine.merge import EngineUpdate, data_stamp
+        from jaraba_tui.model.snapshot import LAYERS, StackSnapshot
+
+        layer = str(message["layer"])
+        at = float(message["at"])
+        view = message["view"]
+        if view:
+            self.view = replace(self.view, **view)
+        self.states.update(message["states"])
+        if "findings" in message:
+            self.findings = tuple(message["findings"])
+        update = EngineUpdate(
+            layer=layer,
+            at=at,
+            snapshot=self.view,
+            findings=self.findings,
+            events=tuple(message["events"]),
+            states=dict(self.states),
+            history=self.history,
+        )
+        if layer in LAYERS and layer in view and not update.state(layer).stale:
+            data = view[layer]
+            self.history.record(StackSnapshot(collected_at=data_stamp(data, at), **{layer: data}))
+        return update
+
+
+def control_line(op: str, layer: str | None = None) -> bytes:
+    """One control line for the child."""
+    if op not in OPS:
+        raise ValueError(f"unknown engine control {op!r}")
+    return json.dumps({"op": op, "layer": layer}).encode() + b"\n"
