@@ -24,7 +24,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.css.query import NoMatches
-from textual.widgets import ContentSwitcher
+from textual.widgets import ContentSwitcher, Input
 from textual.worker import Worker, WorkerState
 
 from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
@@ -524,6 +524,12 @@ class JarabaApp(App[int]):
         return self.desk.targets(action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            # `/` is a priority key: handled when it arrives, so the keys queued behind it
+            # (typed while the screen was busy) reach the filter bar, not the table and then
+            # the console's own keys (`/equeue` quit the console). In a text field or over
+            # a dialog it stays theirs.
+            return not isinstance(self.focused, Input) and len(self.screen_stack) == 1
         return self.desk.check(action, parameters)
 
     def action_guarded(self, action: str) -> None:

@@ -179,6 +179,7 @@ COMMANDS: tuple[Command, ...] = (
         "View",
         key="slash",
         footer="filter",
+        priority=True,  # see JarabaApp.check_action
     ),
     Command(
         "clear-filter",

@@ -209,7 +209,10 @@ class Pane(Vertical):
         bar = self.query_one(FilterInput)
         bar.disabled = False
         bar.display = True
-        bar.focus()
+        # focused now, not by focus()'s call_later: keys typed right after `/` (a fast
+        # typist, a paste) are already queued and would reach the table's bindings first
+        # (`/green` refreshed and wrote an incident report)
+        self.screen.set_focus(bar)
 
     def close_filter(self) -> None:
         bar = self.query_one(FilterInput)
