@@ -26,6 +26,7 @@ from jaraba_tui.ui.source import (
     ThreadedEngineSource,
     UpdateSource,
     engine_source,
+    started_first,
 )
 
 if TYPE_CHECKING:
@@ -124,15 +125,4 @@ def early_engine_source(profile: Profile) -> tuple[SourceFactory, EarlyEngineSou
 
     source = EarlyEngineSource(build_engine)
     source.start()
-    later = engine_source(profile)
-    used = False
-
-    def factory(emit: Emit) -> UpdateSource:
-        nonlocal used
-        if used:
-            return later(emit)
-        used = True
-        source.attach(emit)
-        return source
-
-    return factory, source
+    return started_first(source, engine_source(profile)), source

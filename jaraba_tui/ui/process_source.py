@@ -30,7 +30,7 @@ from jaraba_tui.engine.process import (
     UpdateDecoder,
     control_line,
 )
-from jaraba_tui.ui.source import Emit, SourceFactory, UpdateSource, engine_source
+from jaraba_tui.ui.source import Emit, SourceFactory, engine_source, started_first
 
 if TYPE_CHECKING:
     from jaraba_tui.profile import Profile
@@ -309,15 +309,4 @@ def process_engine_source(
     (:func:`~jaraba_tui.ui.source.engine_source`): a second fork from a process whose
     threads are running is not safe."""
     source = ProcessEngineSource(proc, profile=profile.name, environment=profile.environment)
-    later = engine_source(profile)
-    used = False
-
-    def factory(emit: Emit) -> UpdateSource:
-        nonlocal used
-        if used:
-            return later(emit)
-        used = True
-        source.attach(emit)
-        return source
-
-    return factory, source
+    return started_first(source, engine_source(profile)), source

@@ -56,6 +56,29 @@ class UpdateSource(Protocol):
 SourceFactory = Callable[[Emit], UpdateSource]
 
 
+class StartedSource(UpdateSource, Protocol):
+    """A source already polling before the console exists; :meth:`attach` names the
+    console's ``emit`` (the early engine thread, the forked engine process)."""
+
+    def attach(self, emit: Emit) -> None: ...
+
+
+def started_first(source: StartedSource, later: SourceFactory) -> SourceFactory:
+    """The console's factory: its first call (the mount) gets ``source``, attached; a later
+    call (polling restarted after it stopped) gets a new one from ``later``."""
+    used = False
+
+    def factory(emit: Emit) -> UpdateSource:
+        nonlocal used
+        if used:
+            return later(emit)
+        used = True
+        source.attach(emit)
+        return source
+
+    return factory
+
+
 def engine_source(profile: Profile) -> SourceFactory:
     """The live engine on the profile's own transports (closed with the engine), polling
     on its own thread (:class:`ThreadedEngineSource`)."""

@@ -86,6 +86,20 @@ class _Row:
     version: int
 
 
+class _RowMessage(Message):
+    """A row of a :class:`KeyedTable` (DataTable's message attributes)."""
+
+    def __init__(self, table: KeyedTable, cursor_row: int, row_key: str) -> None:
+        super().__init__()
+        self.data_table = table
+        self.cursor_row = cursor_row
+        self.row_key = RowKey(row_key)
+
+    @property
+    def control(self) -> KeyedTable:
+        return self.data_table
+
+
 class KeyedTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     KeyedTable {
@@ -136,31 +150,11 @@ class KeyedTable(ScrollView, can_focus=True):
         Binding("end", "scroll_end_x", "End", show=False),
     ]
 
-    class RowHighlighted(Message):
+    class RowHighlighted(_RowMessage):
         """The cursor is on another row (by key): moved, or the data moved under it."""
 
-        def __init__(self, table: KeyedTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.data_table = table
-            self.cursor_row = cursor_row
-            self.row_key = RowKey(row_key)
-
-        @property
-        def control(self) -> KeyedTable:
-            return self.data_table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter (or a click on the highlighted row)."""
-
-        def __init__(self, table: KeyedTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.data_table = table
-            self.cursor_row = cursor_row
-            self.row_key = RowKey(row_key)
-
-        @property
-        def control(self) -> KeyedTable:
-            return self.data_table
 
     def __init__(
         self,
