@@ -23,6 +23,7 @@ import pytest
 
 from jaraba_tui.engine import EngineUpdate, StackMerger
 from jaraba_tui.engine.process import (
+    EngineProcess,
     FrameError,
     FrameReader,
     UpdateDecoder,
@@ -170,15 +171,24 @@ def _gone(pid: int) -> bool:
         return True
 
 
-@pytest.mark.lab
-async def test_a_forked_engine_polls_the_lab_and_obeys_the_controls() -> None:
+def _start(
+    **options: float,
+) -> tuple[EngineProcess, ProcessEngineSource, list[EngineUpdate], asyncio.Task[None]]:
+    """The lab's engine forked, its source attached to a list and running."""
     _lab()
     profile = load_profile("local")
     proc = fork_engine(profile)
-    src = ProcessEngineSource(proc, profile=profile.name, environment=profile.environment)
+    src = ProcessEngineSource(
+        proc, profile=profile.name, environment=profile.environment, **options
+    )
     seen: list[EngineUpdate] = []
     src.attach(seen.append)
-    runner = asyncio.create_task(src.run())
+    return proc, src, seen, asyncio.create_task(src.run())
+
+
+@pytest.mark.lab
+async def test_a_forked_engine_polls_the_lab_and_obeys_the_controls() -> None:
+    proc, src, seen, runner = _start()
     try:
         await _until(lambda: _fresh_layers(seen) == set(LAYERS6))
         assert set(src.layers) == set(LAYERS6)
@@ -207,13 +217,7 @@ async def test_a_forked_engine_polls_the_lab_and_obeys_the_controls() -> None:
 
 @pytest.mark.lab
 async def test_a_killed_engine_process_stops_polling_with_the_reason() -> None:
-    _lab()
-    profile = load_profile("local")
-    proc = fork_engine(profile)
-    src = ProcessEngineSource(proc, profile=profile.name, environment=profile.environment)
-    seen: list[EngineUpdate] = []
-    src.attach(seen.append)
-    runner = asyncio.create_task(src.run())
+    proc, src, seen, runner = _start()
     try:
         await _until(lambda: bool(seen))
         os.kill(proc.pid, signal.SIGKILL)
@@ -225,15 +229,7 @@ async def test_a_killed_engine_process_stops_polling_with_the_reason() -> None:
 
 @pytest.mark.lab
 async def test_close_kills_an_engine_process_that_does_not_answer() -> None:
-    _lab()
-    profile = load_profile("local")
-    proc = fork_engine(profile)
-    src = ProcessEngineSource(
-        proc, profile=profile.name, environment=profile.environment, stop_timeout=0.3
-    )
-    seen: list[EngineUpdate] = []
-    src.attach(seen.append)
-    runner = asyncio.create_task(src.run())
+    proc, src, seen, runner = _start(stop_timeout=0.3)
     try:
         await _until(lambda: bool(seen))
         os.kill(proc.pid, signal.SIGSTOP)  # stuck: it will never read "stop"
