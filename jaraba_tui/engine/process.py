@@ -282,14 +282,16 @@ class FrameError(ValueError):
 
 
 class _ModelUnpickler(pickle.Unpickler):
-    """Only the builtins and the model's own classes (defence in depth: the pipe is our
-    own child's)."""
+    """Only classes: the builtin types and the model's own (defence in depth: the pipe is
+    our own child's). A module's functions (``builtins.eval``, ``os.system``) are refused."""
 
-    ALLOWED = frozenset({"builtins", "datetime", "enum", "collections", "copyreg"})
+    ALLOWED = frozenset({"builtins", "datetime", "enum", "collections"})
 
     def find_class(self, module: str, name: str) -> Any:
         if module in self.ALLOWED or module.startswith("jaraba_tui."):
-            return super().find_class(module, name)
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
         raise FrameError(f"the engine process sent a {module}.{name}")
 
 

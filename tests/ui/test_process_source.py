@@ -110,6 +110,10 @@ def test_the_console_rebuilds_every_update_exactly() -> None:
 def test_the_reader_refuses_what_is_not_a_model_message() -> None:
     with pytest.raises(FrameError, match=r"posix\.system"):
         FrameReader().feed(frame({"type": "update", "x": os.system}))
+    with pytest.raises(FrameError, match=r"builtins\.eval"):  # a function, not a type
+        FrameReader().feed(frame({"type": "update", "x": eval}))
+    with pytest.raises(FrameError, match=r"jaraba_tui\.engine\.process\.frame"):
+        FrameReader().feed(frame({"type": "update", "x": frame}))
     body = pickle.dumps(["a", "list"])
     with pytest.raises(FrameError, match="list"):
         FrameReader().feed(len(body).to_bytes(4, "big") + body)
