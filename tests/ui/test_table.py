@@ -76,3 +76,22 @@ async def test_unchanged_rows_keep_their_line_and_changed_ones_redraw() -> None:
         assert t.render_line(1) is line_a
         assert "DOWN" in t.render_line(2).text
         assert t.get_cell("b", "state").plain == "DOWN"
+
+
+async def test_rows_hidden_by_the_filter_are_not_rebuilt_at_each_update() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.set_rows(rows("alpha", "beta", "gamma"))
+        t.set_filter("alpha")
+        await pilot.pause()
+        assert t.shown_keys == ["alpha"]
+        hidden = {k: t._built[k] for k in ("beta", "gamma")}
+        t.set_rows(rows("alpha", "beta", "gamma"))  # the same poll again
+        t.set_rows([*rows("alpha", "beta"), *rows("gamma", state="DOWN")])
+        assert t._built["beta"] is hidden["beta"]  # unchanged: kept as it was
+        assert t._built["gamma"] is not hidden["gamma"]  # changed: rebuilt
+        t.set_filter("")
+        await pilot.pause()
+        assert t.shown_keys == ["alpha", "beta", "gamma"]
+        assert t.get_cell("gamma", "state").plain == "DOWN"

@@ -170,6 +170,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._labels = [Text(label) for _, label in columns]
         self._rows: list[tuple[str, list[Cell]]] = []  # what set_rows was given
         self._view: list[_Row] = []  # shown (filtered), in order
+        self._built: dict[str, _Row] = {}  # every row of the last set_rows, filtered or not
         self._by_key: dict[str, _Row] = {}
         self._index: dict[str, int] = {}
         self._widths = [_width(label) for label in self._labels]
@@ -241,7 +242,10 @@ class KeyedTable(ScrollView, can_focus=True):
                 found = seen[id(cell)] = _signature(cell)
             return found
 
-        old = self._by_key
+        # rows kept whether shown or filtered out: a filter on a 1000-row table must not
+        # rebuild the hidden rows at every poll
+        old = self._built
+        built: dict[str, _Row] = {}
         view: list[_Row] = []
         for key, cells in self._rows:
             sig = tuple(signature(c) for c in cells)
@@ -250,10 +254,12 @@ class KeyedTable(ScrollView, can_focus=True):
                 texts = [_as_text(c) for c in cells]
                 self._versions += 1
                 row = _Row(key, texts, sig, tuple(_width(t) for t in texts), self._versions)
+            built[key] = row
             if terms and not matches(row.texts, terms):
                 continue
             view.append(row)
         drawn = [(r.key, r.version) for r in self._view]
+        self._built = built
         self._view = view
         self._by_key = {r.key: r for r in view}
         self._index = {r.key: i for i, r in enumerate(view)}
