@@ -45,14 +45,12 @@ def _am_key(a: AmAlert) -> str:
     return f"am:{a.fingerprint}"
 
 
-def am_match(
-    p: PromAlert, am_alerts: Sequence[AmAlert], by_name: dict[str, list[AmAlert]] | None = None
-) -> AmAlert | None:
+def am_match(p: PromAlert, by_name: dict[str, list[AmAlert]]) -> AmAlert | None:
     """Alertmanager's copy of a Prometheus alert: same name, every Prometheus label equal
-    (Alertmanager's may carry more: the external labels). ``by_name``
-    (:func:`am_by_name`) saves scanning every alert for each of 300."""
-    for am in by_name.get(p.name, ()) if by_name is not None else am_alerts:
-        if am.name == p.name and all(am.labels.get(k) == v for k, v in p.labels.items()):
+    (Alertmanager's may carry more: the external labels). ``by_name``: the Alertmanager
+    alerts by name (:func:`am_by_name`; not a scan of every alert for each of 300)."""
+    for am in by_name.get(p.name, ()):
+        if all(am.labels.get(k) == v for k, v in p.labels.items()):
             return am
     return None
 
@@ -77,7 +75,7 @@ def alert_targets(a: AlertsSnapshot) -> dict[str, str]:
     matched: set[str] = set()
     by_name = am_by_name(am_alerts)
     for p in a.prometheus.alerts if a.prometheus is not None else ():
-        am = am_match(p, am_alerts, by_name)
+        am = am_match(p, by_name)
         if am is not None:
             out[_key(p)] = am.fingerprint
             matched.add(am.fingerprint)
@@ -139,7 +137,7 @@ def alert_rows(a: AlertsSnapshot, now: float, pal: Palette) -> list[tuple[str, l
         labels = ",".join(
             f"{k}={v}" for k, v in sorted(x.labels.items()) if k not in ("alertname", "severity")
         )
-        am = am_match(x, am_alerts, by_name)
+        am = am_match(x, by_name)
         if am is not None:
             seen.add(am.fingerprint)
         rows.append(
