@@ -7,7 +7,7 @@ import asyncio
 import ssl
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -182,29 +182,28 @@ class HttpxClient:
             await client.aclose()
 
 
+def _cause_chain(exc: BaseException, limit: int = 10) -> Iterator[BaseException]:
+    """``exc``, then what caused it, and so on (at most ``limit``)."""
+    current: BaseException | None = exc
+    for _ in range(limit):
+        if current is None:
+            return
+        yield current
+        current = current.__cause__ or current.__context__
+
+
 def _root_os_error(exc: BaseException) -> OSError | None:
     """The most specific OSError in the cause chain (anyio hides errno behind a summary)."""
     found: OSError | None = None
-    seen = 0
-    current: BaseException | None = exc
-    while current is not None and seen < 10:
+    for current in _cause_chain(exc):
         if isinstance(current, OSError) and (current.errno is not None or found is None):
             found = current
-        current = current.__cause__ or current.__context__
-        seen += 1
     return found
 
 
 def _tls_error(exc: BaseException) -> ssl.SSLError | None:
     """The TLS failure in the cause chain, if any (its errno is OpenSSL's, not the OS's)."""
-    current: BaseException | None = exc
-    for _ in range(10):
-        if current is None:
-            return None
-        if isinstance(current, ssl.SSLError):
-            return current
-        current = current.__cause__ or current.__context__
-    return None
+    return next((e for e in _cause_chain(exc) if isinstance(e, ssl.SSLError)), None)
 
 
 def translate(exc: httpx.HTTPError, endpoint: str) -> TransportError:
