@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 import traceback
@@ -52,6 +53,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--presses", type=int, help="responsiveness: presses per case (default 40)")
     ap.add_argument("--scale-seconds", type=float, help="scale: per pane (default 30; quick 12)")
     ap.add_argument("--soak-seconds", type=float, help="soak: duration (default 600; quick 90)")
+    ap.add_argument(
+        "--engine",
+        choices=("process", "thread"),
+        default=os.environ.get("JARABA_BENCH_ENGINE", "process"),
+        help="scale/soak: the console's poll engine in its own process (the product's "
+        "default) or on a thread (JARABA_ENGINE=thread); default $JARABA_BENCH_ENGINE or process",
+    )
     ap.add_argument("--no-summary-file", action="store_true", help="do not write summary.md")
     ap.add_argument(
         "--summary-only", action="store_true", help="rebuild summary.md from the result files"
