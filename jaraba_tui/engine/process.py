@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jaraba_tui.engine.merge import EngineUpdate
     from jaraba_tui.profile import Profile
+    from jaraba_tui.transport.ssh import SshPool
 
 #: Control operations the child understands (the :class:`UpdateSource` controls).
 OPS = frozenset({"refresh", "pause", "resume", "pause_layer", "resume_layer", "stop"})
@@ -161,6 +162,12 @@ class _Pipe(asyncio.Protocol):
 
 async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
     """The child's main: poll, write updates, obey controls, until stopped or failed."""
+    # SSH first (issue 6, start-up): the handshakes and the remote login shells' start are
+    # the slowest part of the first poll. They begin now, on this loop, while the rest of
+    # the engine (every other transport's library, ~0.25 s of imports) is imported on a
+    # thread.
+    ssh, warming = _warm_ssh(profile)
+    await asyncio.to_thread(_import_engine)
     from jaraba_tui.engine.poll import PollEngine
     from jaraba_tui.secrets import known_secret_values
     from jaraba_tui.transport.factory import Transports
@@ -186,7 +193,8 @@ async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
         send(encoder.message(update))
 
     try:
-        engine = PollEngine(profile, Transports(profile), on_update, close_transports=True)
+        transports = Transports(profile, ssh=ssh)
+        engine = PollEngine(profile, transports, on_update, close_transports=True)
     except Exception as exc:  # e.g. a secret's command failed: the console says why
         send({"type": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]})
         await _drain(out, proto)
@@ -199,6 +207,8 @@ async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
     stopper = asyncio.create_task(stop.wait(), name="engine stop")
     await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
+    for task in warming:  # done by now, unless a host is still answering its first connect
+        task.cancel()
     loop.remove_reader(control_fd)
     code = EXIT_STOPPED
     if runner.done():
@@ -214,6 +224,23 @@ async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
         send({"type": "end"})
     await _drain(out, proto)
     return code
+
+
+def _warm_ssh(profile: Profile) -> tuple[SshPool | None, list[asyncio.Task[None]]]:
+    """The profile's SSH pool, its connections and probe shells opening (the tasks)."""
+    if not profile.ssh.hosts:
+        return None, []
+    from jaraba_tui.transport.ssh import ssh_pool
+
+    pool = ssh_pool(profile)
+    return pool, [
+        asyncio.create_task(pool.warm(name), name=f"ssh warm {name}") for name in profile.ssh.hosts
+    ]
+
+
+def _import_engine() -> None:
+    """The scheduler, the collectors and every transport (on a thread: see :func:`serve`)."""
+    import jaraba_tui.engine.poll  # noqa: F401
 
 
 async def _drain(out: asyncio.WriteTransport, proto: _Pipe, limit: float = 1.0) -> None:

@@ -19,39 +19,22 @@ from jaraba_tui.transport.http import HttpxClient
 from jaraba_tui.transport.local import LocalShell
 from jaraba_tui.transport.redis import AsyncRedisClient
 from jaraba_tui.transport.sql import PyMySqlClient
-from jaraba_tui.transport.ssh import SshPool, SshTarget
+from jaraba_tui.transport.ssh import SshPool, ssh_pool
 
 
 class NotConfigured(LookupError):
     """The profile has no such section or endpoint."""
 
 
-def ssh_targets(profile: Profile) -> dict[str, SshTarget]:
-    return {
-        name: SshTarget(
-            name=name,
-            host=h.host,
-            port=h.port,
-            user=h.user,
-            key_file=h.key_file,
-            use_agent=h.use_agent,
-            jump=h.jump,
-            known_hosts=h.known_hosts,
-            accept_new_host_key=h.accept_new_host_key,
-            connect_timeout=h.connect_timeout,
-        )
-        for name, h in profile.ssh.hosts.items()
-    }
-
-
 class Transports:
-    def __init__(self, profile: Profile, *, timeouts: Timeouts | None = None) -> None:
+    def __init__(
+        self, profile: Profile, *, timeouts: Timeouts | None = None, ssh: SshPool | None = None
+    ) -> None:
+        """``ssh``: the profile's SSH pool when it was built earlier (:func:`ssh_pool`)."""
         self.profile = profile
         poll = profile.poll
         self.timeouts = timeouts or Timeouts(connect=poll.connect_timeout, read=poll.read_timeout)
-        self.ssh = SshPool(
-            ssh_targets(profile), timeouts=self.timeouts, command_timeout=poll.command_timeout
-        )
+        self.ssh = ssh or ssh_pool(profile, self.timeouts)
         self._clients: dict[str, Any] = {}
 
     async def __aenter__(self) -> Transports:

@@ -15,10 +15,11 @@ import contextlib
 import secrets
 import shlex
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
@@ -32,6 +33,9 @@ from jaraba_tui.transport._common import (
     validate_argv,
 )
 from jaraba_tui.transport.base import CommandResult, TransportError
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
@@ -63,6 +67,25 @@ class SshTarget:
     @property
     def label(self) -> str:
         return f"ssh {self.name} ({self.host_pattern})"
+
+
+def ssh_targets(profile: Profile) -> dict[str, SshTarget]:
+    """The profile's ``[ssh.hosts]`` as targets, by name."""
+    return {
+        name: SshTarget(
+            name=name,
+            host=h.host,
+            port=h.port,
+            user=h.user,
+            key_file=h.key_file,
+            use_agent=h.use_agent,
+            jump=h.jump,
+            known_hosts=h.known_hosts,
+            accept_new_host_key=h.accept_new_host_key,
+            connect_timeout=h.connect_timeout,
+        )
+        for name, h in profile.ssh.hosts.items()
+    }
 
 
 @dataclass
@@ -134,6 +157,8 @@ class SshPool:
         self._probe_open: set[int] = set()
         self._conns: dict[str, asyncssh.SSHClientConnection] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        #: host -> (monotonic time, error) of its last failed connection attempt
+        self._failed: dict[str, tuple[float, TransportError]] = {}
         self._forwards: dict[tuple[str, str, int], _Forward] = {}
         self._closed = False
 
@@ -158,14 +183,59 @@ class SshPool:
         if _depth > 8:
             raise error("jump chain too long", kind="other", endpoint=target.label)
         lock = self._locks.setdefault(name, asyncio.Lock())
+        asked = time.monotonic()
         async with lock:
             conn = self._conns.get(name)
             if conn is not None and not conn.is_closed():
                 return conn
+            failed = self._failed.get(name)
+            if failed is not None and failed[0] >= asked:
+                # the attempt this call waited for has just failed: its error is this
+                # call's too (callers that queued behind a hung host do not each wait out
+                # another connect timeout)
+                raise failed[1]
             tunnel = await self.connect(target.jump, _depth + 1) if target.jump else None
-            conn = await self._open(target, tunnel)
+            try:
+                conn = await self._open(target, tunnel)
+            except TransportError as exc:
+                self._failed[name] = (time.monotonic(), exc)
+                raise
+            self._failed.pop(name, None)
             self._conns[name] = conn
             return conn
+
+    async def warm(self, name: str) -> None:
+        """Open the connection to ``name`` and its probe shells now, ahead of the first
+        probes (the engine's start: the handshake and the remote login shells' start, most
+        of a first probe's time, overlap the engine's other imports). As many shells as
+        the first poll would start (``probe_sessions``), no more. Best effort: a failure
+        is left to the first poll, which reports it (a probe that waited on this attempt
+        gets its error, see :meth:`connect`)."""
+        async with contextlib.AsyncExitStack() as held:
+            # hold every probe slot: a probe asking meanwhile waits for a ready shell
+            # rather than starting one more
+            for _ in range(max(1, self.probe_sessions)):
+                await held.enter_async_context(self.probe_slot(name))
+            opened = await asyncio.gather(
+                *(self._warm_shell(name) for _ in range(max(1, self.probe_sessions))),
+                return_exceptions=True,
+            )
+            for sess in opened:
+                if isinstance(sess, _ProbeSession):
+                    self.give_back_probe_session(name, sess)
+                elif not isinstance(sess, Exception):
+                    raise sess  # cancelled (the engine is stopping)
+
+    async def _warm_shell(self, name: str) -> _ProbeSession:
+        sess = await self.take_probe_session(name)
+        try:
+            async with asyncio.timeout(self.command_timeout):
+                await sess.exchange(":")  # what the login shell printed is no probe's
+            sess.synced = True
+        except BaseException:
+            self.drop_probe_session(name, sess)
+            raise
+        return sess
 
     async def _open(
         self, target: SshTarget, tunnel: asyncssh.SSHClientConnection | None
@@ -386,6 +456,17 @@ class SshPool:
                 await asyncio.wait_for(conn.wait_closed(), timeout=2.0)
 
 
+def ssh_pool(profile: Profile, timeouts: Timeouts | None = None) -> SshPool:
+    """The profile's SSH pool, as :class:`~jaraba_tui.transport.factory.Transports` builds
+    it (built on its own, it needs none of the other transports' libraries)."""
+    poll = profile.poll
+    return SshPool(
+        ssh_targets(profile),
+        timeouts=timeouts or Timeouts(connect=poll.connect_timeout, read=poll.read_timeout),
+        command_timeout=poll.command_timeout,
+    )
+
+
 class SshShell:
     """:class:`~jaraba_tui.transport.base.Shell` on an SSH host: every argument is quoted
     with ``shlex.quote`` for the remote POSIX shell; argv[0] must be a plain program name."""
@@ -569,4 +650,4 @@ def _changed_key_message(
     )
 
 
-__all__ = ["SshPool", "SshShell", "SshTarget", "TransportError"]
+__all__ = ["SshPool", "SshShell", "SshTarget", "TransportError", "ssh_pool", "ssh_targets"]
