@@ -126,6 +126,14 @@ class ProcessStatus(Serialisable):
     detail: str
 
 
+@dataclass
+class ProbeMemo:
+    """What one node's host probe remembers between polls (a target lives as long as its
+    engine): the PID that served the datadir, checked first by the next probe."""
+
+    pid: int | None = None
+
+
 @dataclass(frozen=True)
 class GaleraNodeTarget:
     name: str
@@ -135,6 +143,7 @@ class GaleraNodeTarget:
     error_log: str | None = None
     expected_size: int = 3
     log_lines: int = 20
+    memo: ProbeMemo = field(default_factory=ProbeMemo, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -337,31 +346,52 @@ class _HostSide:
 #: One remote command for the whole host side of a node (process, grastate.dat, disk, log
 #: tail): one SSH session instead of five, which matters with OpenSSH's MaxSessions and on a
 #: loaded host. The script is a constant; profile values reach it only as quoted positional
-#: parameters ($1 datadir, $2 error log, $3 lines), never spliced into its text.
+#: parameters ($1 datadir, $2 error log, $3 lines, $4 the PID that served the datadir at the
+#: last poll), never spliced into its text.
+#:
+#: Cost on the host (issue 6: the probes' processes were the largest CPU cost of a whole-stack
+#: poll, more than the console itself): the PID of the last poll is checked first (its comm,
+#: state and cwd), and /proc is scanned only when it no longer serves the datadir (a fresh
+#: scan of every process, ~6 ms on a host running 150, each poll); grastate.dat is read with
+#: the shell's ``read`` (no ``cat`` to fork) unless it cannot be read (then ``cat`` says why);
+#: the output is gathered and written once, so it crosses SSH in one packet, not a dozen.
 HOST_PROBE = r"""
-dd=$1 log=$2 n=$3
-echo '@@process'
-# Shell builtins only (pgrep and a fork per process cost tens of ms on a busy host, every
-# poll): every process named mariadbd/mysqld, as pgrep -x would find it by its comm.
-for cf in /proc/[0-9]*/comm; do
-  cm=; read -r cm 2>/dev/null < "$cf" || continue
-  case $cm in mariadbd|mysqld) ;; *) continue;; esac
-  p=${cf#/proc/}; p=${p%/comm}
+dd=$1 log=$2 n=$3 hint=$4
+alive() { # $1: a PID; true when it is a running mariadbd/mysqld (not a zombie)
+  cm=; read -r cm 2>/dev/null < "/proc/$1/comm" || return 1
+  case $cm in mariadbd|mysqld) ;; *) return 1;; esac
   # a zombie (Z) or dead (X) process, just killed, is no running server
-  st=; read -r st 2>/dev/null < "/proc/$p/stat"
-  case ${st##*) } in Z*|X*|'') continue;; esac
+  st=; read -r st 2>/dev/null < "/proc/$1/stat"
+  case ${st##*) } in Z*|X*|'') return 1;; esac
+}
+out=$(
+echo '@@process'
+if [ -n "$dd" ] && [ -n "$hint" ] && alive "$hint" && [ "/proc/$hint/cwd" -ef "$dd" ]; then
+  printf '%s %s\n' "$hint" "$dd"
+else
+# Shell builtins only (pgrep and a fork per process cost tens of ms on a busy host): every
+# process named mariadbd/mysqld, as pgrep -x would find it by its comm.
+for cf in /proc/[0-9]*/comm; do
+  p=${cf#/proc/}; p=${p%/comm}
+  alive "$p" || continue
   if [ -n "$dd" ] && [ "/proc/$p/cwd" -ef "$dd" ]; then printf '%s %s\n' "$p" "$dd"
   elif [ -n "$dd" ] && [ -e "/proc/$p/cwd" ]; then printf '%s %s\n' "$p" "(elsewhere)"
   elif [ -n "$dd" ]; then printf '%s\n' "$p"
   else printf '%s %s\n' "$p" "$(readlink "/proc/$p/cwd" 2>/dev/null)"; fi
 done
+fi
 if [ -n "$dd" ]; then
-  echo '@@grastate'; cat -- "$dd/grastate.dat" 2>&1; echo "@@rc $?"
+  echo '@@grastate'; gs=$dd/grastate.dat
+  if [ -f "$gs" ] && [ -r "$gs" ]; then
+    while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$gs"; echo '@@rc 0'
+  else cat -- "$gs" 2>&1; echo "@@rc $?"; fi
   echo '@@df'; df -P -k -- "$dd" 2>&1; echo "@@rc $?"
 fi
 if [ -n "$log" ]; then
   echo '@@log'; tail -n "$n" -- "$log" 2>&1; echo "@@rc $?"
 fi
+)
+printf '%s\n' "$out"
 """
 
 
@@ -380,7 +410,8 @@ def parse_probe_process(text: str, datadir: str | None) -> ProcessStatus:
 async def _host_side(t: GaleraNodeTarget, sh: Shell, timeout: float | None) -> _HostSide:
     out = _HostSide()
     host, dd, log = sh.host, t.datadir, t.error_log
-    argv = ["sh", "-c", HOST_PROBE, "jaraba-probe", dd or "", log or "", str(t.log_lines)]
+    hint = str(t.memo.pid) if t.memo.pid is not None else ""
+    argv = ["sh", "-c", HOST_PROBE, "jaraba-probe", dd or "", log or "", str(t.log_lines), hint]
 
     async def probe() -> str:
         res = await run_probe(sh, argv, timeout)
@@ -411,6 +442,8 @@ async def _host_side(t: GaleraNodeTarget, sh: Shell, timeout: float | None) -> _
             return None
 
     out.process = step("process", lambda b: parse_probe_process(b, dd))
+    proc = out.process
+    t.memo.pid = proc.pids[0] if proc is not None and proc.running and dd is not None else None
     if dd is not None:
         out.grastate = step("grastate", parse_grastate)
         disks = step("df", parse_df)

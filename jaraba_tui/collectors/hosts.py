@@ -176,11 +176,22 @@ def _ok(result: CommandResult, what: str) -> str:
 
 #: Load, memory, CPUs and disks in one remote command (one SSH session, not four). The
 #: script is a constant; the df argv (built by :func:`df_argv`) arrives as quoted "$@".
+#: /proc/loadavg and /proc/meminfo are read with the shell's ``read`` (``cat`` only to say
+#: why one cannot be read), and the output is written once (one SSH packet, not a dozen):
+#: the probes' processes had been the largest CPU cost of a whole-stack poll (issue 6).
 HOST_PROBE = r"""
-echo '@@load'; cat /proc/loadavg 2>&1; echo "@@rc $?"
-echo '@@memory'; cat /proc/meminfo 2>&1; echo "@@rc $?"
+out=$(
+echo '@@load'
+if read -r l < /proc/loadavg; then printf '%s\n' "$l"; echo '@@rc 0'
+else cat /proc/loadavg 2>&1; echo "@@rc $?"; fi
+echo '@@memory'
+if [ -r /proc/meminfo ]; then
+  while IFS= read -r l; do printf '%s\n' "$l"; done < /proc/meminfo; echo '@@rc 0'
+else cat /proc/meminfo 2>&1; echo "@@rc $?"; fi
 echo '@@cpus'; getconf _NPROCESSORS_ONLN 2>&1; echo "@@rc $?"
 echo '@@disk'; "$@" 2>&1; echo "@@rc $?"
+)
+printf '%s\n' "$out"
 exit 0
 """
 

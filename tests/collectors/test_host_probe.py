@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from jaraba_tui.collectors.common import ParseError, split_probe
 from jaraba_tui.collectors.galera import HOST_PROBE, parse_probe_process
 
 
-def run_probe(datadir: str, log: str, lines: int = 5) -> str:
+def run_probe(datadir: str, log: str, lines: int = 5, hint: str = "") -> str:
     out = subprocess.run(
-        ["sh", "-c", HOST_PROBE, "jaraba-probe", datadir, log, str(lines)],
+        ["sh", "-c", HOST_PROBE, "jaraba-probe", datadir, log, str(lines), hint],
         capture_output=True,
         text=True,
         timeout=20,
@@ -48,8 +49,27 @@ def test_missing_files_are_reported_per_section(tmp_path: Path) -> None:
 def test_hostile_paths_are_data_not_code(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     hostile = f"$(touch {marker}); `touch {marker}`; touch {marker}"
-    split_probe(run_probe(hostile, hostile))
+    split_probe(run_probe(hostile, hostile, hint=hostile))
     assert not marker.exists()
+
+
+def test_a_stale_pid_hint_falls_back_to_the_scan(tmp_path: Path) -> None:
+    """The PID of the last poll is checked first; one that is no mariadbd (here a process
+    whose cwd is the datadir, but named sleep), or no process at all, answers like no hint."""
+    (tmp_path / "grastate.dat").write_text("uuid: x\nseqno: 1")  # no final newline
+    plain = split_probe(run_probe(str(tmp_path), ""))
+    other = subprocess.Popen(["sleep", "30"], cwd=tmp_path)
+    try:
+        for hint in (str(other.pid), str(os.getpid()), "1", "x/../1"):
+            hinted = split_probe(run_probe(str(tmp_path), "", hint=hint))
+            assert {k: hinted[k] for k in ("process", "grastate")} == {
+                k: plain[k] for k in ("process", "grastate")
+            }
+    finally:
+        other.kill()
+        other.wait()
+    assert plain["grastate"] == ("uuid: x\nseqno: 1", 0)
+    assert str(other.pid) not in plain["process"][0]
 
 
 def test_empty_datadir_and_log_skip_their_sections() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -57,6 +58,17 @@ async def test_galera_every_node_reports_size_3_synced(lab_io: LabIO) -> None:
         assert n.grastate.uuid == n.wsrep.cluster_state_uuid
     assert len(uuids) == 1
     json.dumps(snap.to_dict())
+    # The next probe checks the PID that served each datadir first; a stale one (a PID that
+    # is no mariadbd, or no process at all) falls back to scanning /proc: same answer.
+    first = {n.name: n.process for n in snap.nodes}
+    for t in lab_io.galera:
+        proc = first[t.name]
+        if t.shell is not None and t.datadir is not None and proc is not None:
+            assert t.memo.pid == proc.pids[0]
+    lab_io.galera[0].memo.pid = os.getpid()
+    lab_io.galera[1].memo.pid = 2**22 + 1  # above the kernel's PID_MAX_LIMIT: never a process
+    again = await galera.collect(lab_io.galera, timeout=10)
+    assert {n.name: n.process for n in again.nodes} == first
 
 
 async def test_haproxy_six_servers_up_live_blue(lab_io: LabIO) -> None:
