@@ -124,6 +124,8 @@ class Stopwatch:
 
 
 def text(value: Any) -> str:
+    if value.__class__ is str:  # the common case first: called per cell of every poll
+        return value  # type: ignore[no-any-return]
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", errors="replace")
     if value is None:
@@ -138,6 +140,8 @@ def is_uint(s: str) -> bool:
 
 def opt_int(value: Any) -> int | None:
     """An int from a server value, or None when empty/absent/unparseable."""
+    if value.__class__ is str and value.isascii() and value.isdigit():
+        return int(value)  # the common case first (a plain unsigned number)
     if value is None or isinstance(value, bool):
         return None if value is None else int(value)
     if isinstance(value, int):

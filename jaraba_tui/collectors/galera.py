@@ -34,6 +34,43 @@ from jaraba_tui.transport.base import Shell, SqlClient, TransportError
 
 WSREP_QUERY = "SHOW GLOBAL STATUS LIKE 'wsrep%'"
 
+#: The wsrep_* status variables :func:`parse_wsrep_status` reads.
+WSREP_VARS = (
+    "cluster_status",
+    "cluster_size",
+    "cluster_conf_id",
+    "cluster_state_uuid",
+    "local_state_uuid",
+    "local_state",
+    "local_state_comment",
+    "ready",
+    "connected",
+    "flow_control_paused",
+    "flow_control_paused_ns",
+    "flow_control_sent",
+    "flow_control_recv",
+    "local_recv_queue",
+    "local_recv_queue_avg",
+    "local_send_queue",
+    "local_send_queue_avg",
+    "local_cert_failures",
+    "local_bf_aborts",
+    "last_committed",
+    "evs_repl_latency",
+    "evs_state",
+    "desync_count",
+    "local_index",
+    "incoming_addresses",
+    "provider_name",
+    "provider_version",
+)
+
+#: What every poll asks a node: only the variables read (27 rows, not the ~75 of
+#: ``wsrep%``: less for the server to build and for the client to parse, issue 6).
+WSREP_POLL_QUERY = "SHOW GLOBAL STATUS WHERE Variable_name IN ({})".format(
+    ", ".join(f"'wsrep_{name}'" for name in WSREP_VARS)
+)
+
 #: wsrep_local_state_comment values a healthy or recovering node reports (Galera 3/4).
 KNOWN_STATES = (
     "Synced",
@@ -200,6 +237,9 @@ def status_map(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     for row in rows:
         if not isinstance(row, Mapping):
             raise GaleraParseError(f"status row is not a mapping: {row!r:.80}")
+        if len(row) == 2 and "Variable_name" in row and "Value" in row:  # SHOW STATUS
+            out[text(row["Variable_name"]).lower()] = text(row["Value"])
+            continue
         low = {text(k).lower(): v for k, v in row.items()}
         name = low.get("variable_name")
         if name is None:
@@ -461,7 +501,7 @@ async def collect_node(
     ep = target.sql.endpoint
 
     async def wsrep() -> WsrepStatus:
-        return parse_wsrep_status(await target.sql.query(WSREP_QUERY))
+        return parse_wsrep_status(await target.sql.query(WSREP_POLL_QUERY))
 
     async def no_host() -> _HostSide:
         return _HostSide()

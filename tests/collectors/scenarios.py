@@ -33,7 +33,7 @@ def galera_node(
     )
     return galera.GaleraNodeTarget(
         f"node{i}",
-        FakeSql(f"127.0.0.1:{3306 + i}", {galera.WSREP_QUERY: answer}),
+        FakeSql(f"127.0.0.1:{3306 + i}", {galera.WSREP_POLL_QUERY: answer}),
         shell,
         f"{d}/data",
         f"{d}/error.log",

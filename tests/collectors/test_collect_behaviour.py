@@ -66,7 +66,7 @@ async def test_galera_hanging_node_is_bounded_by_the_timeout() -> None:
 
 
 async def test_galera_without_shell_and_with_garbage_rows() -> None:
-    t = galera.GaleraNodeTarget("n", FakeSql("e", {galera.WSREP_QUERY: [{"nonsense": 1}]}))
+    t = galera.GaleraNodeTarget("n", FakeSql("e", {galera.WSREP_POLL_QUERY: [{"nonsense": 1}]}))
     snap = await galera.collect([t], clock=CLOCK)
     (n,) = snap.nodes
     assert n.wsrep is None and n.sql_error is not None and n.sql_error.kind == "parse"

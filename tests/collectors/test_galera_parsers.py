@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jaraba_tui.collectors.galera import (
+    WSREP_POLL_QUERY,
+    WSREP_VARS,
     GaleraParseError,
     decide_process,
     parse_grastate,
@@ -135,3 +137,17 @@ def test_repl_latency_formats() -> None:
     assert parse_repl_latency("0/0/0/0/0") is not None
     assert parse_repl_latency("garbage") is None
     assert parse_repl_latency("1/2/x/4/5") is None
+
+
+@pytest.mark.parametrize(
+    ("case", "node"), [("healthy", 1), ("healthy", 3), ("galera_stopped", 1), ("galera_stopped", 2)]
+)
+def test_the_poll_query_asks_every_variable_the_parser_reads(case: str, node: int) -> None:
+    """The poll asks for WSREP_VARS only (WSREP_POLL_QUERY): parsed, those rows give what
+    every wsrep% row gives, on the captured nodes."""
+    rows = load(case, f"galera_node{node}_wsrep_status.json")
+    wanted = {f"wsrep_{name}" for name in WSREP_VARS}
+    asked = [r for r in rows if r["Variable_name"].lower() in wanted]
+    assert len(asked) < len(rows)
+    assert parse_wsrep_status(asked) == parse_wsrep_status(rows)
+    assert all(f"'{name}'" in WSREP_POLL_QUERY for name in wanted)
