@@ -125,7 +125,7 @@ class Stopwatch:
 
 def text(value: Any) -> str:
     if value.__class__ is str:  # the common case first: called per cell of every poll
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", errors="replace")
     if value is None:
