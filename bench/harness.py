@@ -2,6 +2,7 @@
 that need to see inside (scale, soak): run it in a real terminal (tmux); it writes JSON lines.
 
     python bench/harness.py --profile PATH --stats OUT.jsonl [--every 2] [--engine process]
+                            [--cprofile DIR]
 
 Engine (``--engine``, default ``$JARABA_BENCH_ENGINE`` else ``process``):
 
@@ -41,9 +42,9 @@ Also timed: ``decode`` (process: the console's read, unpickle and rebuild of the
 
 Lines: the console writes ``--stats`` (every ``--every`` s: its own RSS, peak RSS, PSS,
 fds, sockets, threads, asyncio tasks, CPU seconds, timeline length, and in ``engine`` the
-engine child's RSS, peak RSS, PSS, threads, fds, sockets, CPU read from /proc/PID; then the
+engine child's RSS, peak RSS, threads, fds, sockets, CPU read from /proc/PID; then the
 timings since the previous line). In ``process`` mode the child writes its own lines to
-``OUT.engine.jsonl`` (:func:`harnessdata.engine_stats`): its RSS/fds from its /proc, its
+``OUT.engine.jsonl`` (:func:`harnessdata.engine_stats`): its RSS/PSS/fds from its /proc, its
 loop's asyncio tasks, the engine's own tasks, polls and failures per layer, its CPU, and
 the ``collect``/``poll`` timings. The child's sampler is a loop timer, not a task (it adds
 no asyncio task); the child's line file adds one fd. In ``thread`` mode the engine's
@@ -413,6 +414,7 @@ def install_ui_timers() -> type:
             T["ui"].append([key[0], key[1], *walls, round(end, 4), framed])
 
         def action_goto(self, pane: str) -> None:
+            PROFILER.switch(pane)  # the switch itself is in the new pane's profile
             t0 = time.perf_counter()
             w0 = time.time()
             super().action_goto(pane)
@@ -423,6 +425,68 @@ def install_ui_timers() -> type:
     return BenchApp
 
 
+class _PaneProfiler:
+    """``--cprofile DIR``: cProfile of the console's main thread with its own CPU clock
+    (``time.thread_time``: load on the machine does not inflate it), one file per pane shown
+    (``DIR/<pane>.prof``, appended to when a pane is shown again; ``DIR/<pane>.json``: the
+    CPU seconds and wall seconds it covers)."""
+
+    def __init__(self) -> None:
+        self.dir: Path | None = None
+        self.prof: Any = None
+        self.pane = "overview"
+        self.cpu0 = 0.0
+        self.wall0 = 0.0
+        self.totals: dict[str, list[float]] = {}
+
+    def start(self, directory: Path) -> None:
+        # the stdlib's cProfile imports ``profile``: not bench/profile.py, first on sys.path
+        here = Path(__file__).resolve().parent
+        saved = sys.path[:]
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+        try:
+            import cProfile
+            import pstats  # noqa: F401 - imported here for the same reason
+        finally:
+            sys.path[:] = saved
+        directory.mkdir(parents=True, exist_ok=True)
+        self.dir = directory
+        self.prof = cProfile.Profile(time.thread_time)
+        self.cpu0, self.wall0 = time.thread_time(), time.time()
+        self.prof.enable()
+
+    def switch(self, pane: str) -> None:
+        if self.prof is None or self.dir is None:
+            return
+        import cProfile
+        import pstats
+
+        self.prof.disable()
+        cpu, wall = time.thread_time() - self.cpu0, time.time() - self.wall0
+        tot = self.totals.setdefault(self.pane, [0.0, 0.0])
+        tot[0] += cpu
+        tot[1] += wall
+        path = self.dir / f"{self.pane}.prof"
+        stats = pstats.Stats(self.prof)
+        if path.exists():
+            stats.add(str(path))
+        stats.dump_stats(str(path))
+        (self.dir / f"{self.pane}.json").write_text(
+            json.dumps({"thread_cpu_s": round(tot[0], 3), "wall_s": round(tot[1], 3)})
+        )
+        self.pane = pane
+        self.prof = cProfile.Profile(time.thread_time)
+        self.cpu0, self.wall0 = time.thread_time(), time.time()
+        self.prof.enable()
+
+    def stop(self) -> None:
+        if self.prof is not None:
+            self.switch(self.pane)
+            self.prof.disable()
+            self.prof = None
+
+
+PROFILER = _PaneProfiler()
 READ: dict[str, float | None] = {"wall": None}
 #: Widget.refresh calls so far (the console's thread only).
 REFRESHES = [0]
@@ -430,11 +494,11 @@ BenchApp: Any = None  # set by install_ui_timers
 
 
 def _proc_figures(pid: int) -> dict[str, Any]:
-    """The engine child's /proc figures, read from the console's side."""
+    """The engine child's /proc figures, read from the console's side (not its PSS: reading
+    smaps_rollup costs ~2 ms of the console's CPU; the child's own lines have it)."""
     try:
         return {
             **status_kb(pid),
-            "Pss": pss_kb(pid),
             **fd_counts(pid),
             "cpu_s": round(cpu_seconds(pid, children=False), 3),
         }
@@ -447,6 +511,11 @@ def main() -> None:
     ap.add_argument("--profile", required=True)
     ap.add_argument("--stats", required=True)
     ap.add_argument("--every", type=float, default=2.0)
+    ap.add_argument(
+        "--cprofile",
+        metavar="DIR",
+        help="cProfile the console's main thread (its CPU clock), one file per pane shown",
+    )
     ap.add_argument(
         "--engine", choices=ENGINES, default=os.environ.get(ENGINE_ENV, "process") or "process"
     )
@@ -509,7 +578,10 @@ def main() -> None:
 
         app.sampler = sample
         app.every = args.every
+        if args.cprofile:
+            PROFILER.start(Path(args.cprofile))
         code = app.run()
+        PROFILER.stop()
         sample()
         out.write(json.dumps({"exit": code, "t": round(time.time() - started, 3)}) + "\n")
     finally:
