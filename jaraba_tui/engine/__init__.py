@@ -10,16 +10,14 @@ snapshots with :func:`replay_updates` (or a :class:`StackMerger` of their own).
 
 from typing import TYPE_CHECKING, Any
 
-from jaraba_tui.engine.merge import (
-    EngineUpdate,
-    LayerState,
-    StackMerger,
-    layer_problem,
-    replay_updates,
-)
-from jaraba_tui.model.snapshot import LAYERS
-
 if TYPE_CHECKING:
+    from jaraba_tui.engine.merge import (
+        EngineUpdate,
+        LayerState,
+        StackMerger,
+        layer_problem,
+        replay_updates,
+    )
     from jaraba_tui.engine.poll import (
         SENTINEL_TRIGGERS,
         LayerStats,
@@ -28,26 +26,38 @@ if TYPE_CHECKING:
         layer_targets,
         sentinel_event,
     )
+    from jaraba_tui.model.snapshot import LAYERS
 
-#: Imported on first use (PEP 562): the scheduler pulls in every transport (asyncssh, redis,
-#: httpx), which the console's process does not need when the engine runs in its own.
-_POLL = frozenset(
-    {
-        "SENTINEL_TRIGGERS",
-        "LayerStats",
-        "PollEngine",
-        "layer_intervals",
-        "layer_targets",
-        "sentinel_event",
-    }
-)
+#: Imported on first use (PEP 562). The scheduler pulls in every transport (asyncssh, redis,
+#: httpx), which the console's process does not need when the engine runs in its own; the
+#: merge pulls in the model and every collector's types, which ``jaraba-ops`` imports after
+#: forking the engine (:mod:`jaraba_tui.engine.process`), in each process: the engine's
+#: SSH connections start before them.
+_LAZY = {
+    "EngineUpdate": "merge",
+    "LayerState": "merge",
+    "StackMerger": "merge",
+    "layer_problem": "merge",
+    "replay_updates": "merge",
+    "SENTINEL_TRIGGERS": "poll",
+    "LayerStats": "poll",
+    "PollEngine": "poll",
+    "layer_intervals": "poll",
+    "layer_targets": "poll",
+    "sentinel_event": "poll",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _POLL:
-        from jaraba_tui.engine import poll
+    if name == "LAYERS":
+        from jaraba_tui.model.snapshot import LAYERS
 
-        return getattr(poll, name)
+        return LAYERS
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
+
+        return getattr(importlib.import_module(f"jaraba_tui.engine.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -60,6 +60,16 @@ from jaraba_tui.ui.widgets.table import KeyedTable
 from jaraba_tui.ui.widgets.timeline import TimelineEntry, TimelinePane
 
 TIMELINE_MAX = 2000
+#: The panes mounted right after the first frame (:meth:`JarabaApp._mount_panes`), in order.
+LATER_PANES: tuple[Callable[[], Pane], ...] = (
+    GaleraPane,
+    ProxySQLPane,
+    HAProxyPane,
+    RedisPane,
+    AlertsPane,
+    HostsPane,
+    TimelinePane,
+)
 ENGINE_WORKER = "poll-engine"
 #: How long quitting waits for the connections to close (seconds).
 QUIT_GRACE = 0.2
@@ -148,6 +158,8 @@ class JarabaApp(App[int]):
         self._pane_list: list[Pane] | None = None
         self._severities: tuple[object, dict[str, Severity]] = (None, {})
         self._quit_asked = float("-inf")
+        self._later_mounted = False  # the panes after the overview (_mount_panes)
+        self._goto_asked: str | None = None  # a pane asked for before they were
         self._heap_frozen = False  # the freeze is done or scheduled
         self._froze_heap = False  # this app froze the heap (and unfreezes it)
 
@@ -183,14 +195,7 @@ class JarabaApp(App[int]):
         yield StatusHeader()
         yield NavBar(PANES, self._nav_keys())
         with ContentSwitcher(initial="overview", id="panes"):
-            yield OverviewPane()
-            yield GaleraPane()
-            yield ProxySQLPane()
-            yield HAProxyPane()
-            yield RedisPane()
-            yield AlertsPane()
-            yield HostsPane()
-            yield TimelinePane()
+            yield OverviewPane()  # the others right after the first frame: _mount_panes
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -207,6 +212,35 @@ class JarabaApp(App[int]):
         self.set_interval(self._tick, self._on_tick)
         self._start_source()
         self.desk.start_feed()
+        self.call_after_refresh(self._mount_panes)
+
+    async def _mount_panes(self) -> None:
+        """The panes the first screen does not show, mounted right after its first frame
+        (issue 6, start-up: composing and styling their ~60 widgets first had delayed
+        that frame by ~0.1 s of CPU). A key that asks for one of them before they are
+        there is applied once they are."""
+        if self._closing_down():
+            return
+        panes = [make() for make in LATER_PANES]
+        for pane in panes:
+            pane.display = False  # what the ContentSwitcher does for its hidden children
+        await self.query_one(ContentSwitcher).mount(*panes)
+        self._pane_list = None
+        self._later_mounted = True
+        if self._closing_down():
+            return
+        ctx = self.render_ctx()
+        shown = self._timeline_list()
+        for pane in panes:  # as _redraw_all: the newest update, drawn when shown
+            if isinstance(pane, TimelinePane):
+                pane.entries = shown
+                pane.feed(None, ctx)
+            else:
+                pane.feed(self.latest, ctx)
+        self._schedule_first_draws()
+        asked, self._goto_asked = self._goto_asked, None
+        if asked is not None:
+            self.action_goto(asked)
 
     def _start_source(self) -> None:
         self.stopped = None
@@ -290,7 +324,7 @@ class JarabaApp(App[int]):
         if pane is not None:
             pane.redraw()
             self._schedule_first_draws()
-        if not self._first_draw_pending and not self._heap_frozen:  # every pane drawn
+        if not self._first_draw_pending and not self._heap_frozen and self._later_mounted:
             self._heap_frozen = True
             self.set_timer(HEAP_FREEZE_DELAY, self._freeze_heap)
 
@@ -333,8 +367,9 @@ class JarabaApp(App[int]):
         self.timeline.extend(entries)
         ctx = self.render_ctx()
         shown = self._timeline_list()
-        for pane in (self.query_one(TimelinePane), self.query_one(OverviewPane)):
-            pane.set_entries(shown, ctx)
+        for pane in self._panes():
+            if isinstance(pane, TimelinePane | OverviewPane):
+                pane.set_entries(shown, ctx)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler that turns a failed worker into pane state."""
@@ -450,6 +485,9 @@ class JarabaApp(App[int]):
 
     def action_goto(self, pane: str) -> None:
         if pane not in PANES:
+            return
+        if not self._later_mounted and pane != PANES[0]:
+            self._goto_asked = pane  # applied by _mount_panes, in a moment
             return
         self.current_pane = pane
         self.current().before_show(self.render_ctx())  # drawn before shown: one frame
