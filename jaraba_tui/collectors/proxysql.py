@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from jaraba_tui.collectors.common import (
@@ -38,6 +38,17 @@ Q_PING_LOG = (
     "FROM monitor.mysql_server_ping_log ORDER BY time_start_us DESC LIMIT 200"
 )
 Q_GALERA_LOG = "SELECT * FROM monitor.mysql_server_galera_log ORDER BY time_start_us DESC LIMIT 200"
+#: The monitor logs' newest rows only (``{since}``: an int of microseconds), between full reads.
+Q_PING_LOG_SINCE = Q_PING_LOG.replace("ORDER BY", "WHERE time_start_us > {since} ORDER BY")
+Q_GALERA_LOG_SINCE = Q_GALERA_LOG.replace("ORDER BY", "WHERE time_start_us > {since} ORDER BY")
+#: Rows kept per monitor log (the LIMIT of the full read).
+MONITOR_ROWS = 200
+#: How far back the newest-rows read reaches before the newest row already seen: ProxySQL
+#: writes a check's row when the check ends, so a slow check lands after a faster one that
+#: started later (its timeout is ~1 s by default).
+MONITOR_OVERLAP_US = 10_000_000
+#: Seconds between full reads of the monitor logs and of the versions (see ProxySQLMemo).
+FULL_READ_EVERY_S = 30.0
 Q_GLOBAL = "SELECT Variable_Name, Variable_Value FROM stats_mysql_global"
 Q_DIGEST = (
     "SELECT hostgroup, schemaname, username, digest, digest_text, count_star, first_seen, "
@@ -168,12 +179,35 @@ class MonitorSummary(Serialisable):
     recent_errors: tuple[MonitorCheck, ...]
 
 
+@dataclass
+class ProxySQLMemo:
+    """What a target keeps between polls (it lives as long as its engine), issue 6: the
+    two monitor logs were 400 rows per poll, nearly all already read at the previous one,
+    and the versions change only with a restart. So: the versions and a full read of each
+    log every :data:`FULL_READ_EVERY_S`; in between, only the log rows newer than the newest
+    seen (less :data:`MONITOR_OVERLAP_US`), merged into the rows kept. Any error in a poll
+    drops the memo: the next poll reads everything again."""
+
+    read_at: float | None = None  # time.monotonic() of the last full read
+    version: str | None = None
+    version_comment: str | None = None
+    logs: dict[str, tuple[MonitorCheck, ...]] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.read_at, self.version, self.version_comment = None, None, None
+        self.logs.clear()
+
+    def fresh(self, now: float) -> bool:
+        return self.read_at is not None and now - self.read_at < FULL_READ_EVERY_S
+
+
 @dataclass(frozen=True)
 class ProxySQLTarget:
     name: str
     sql: SqlClient
     error_window_s: float = 60.0
     digest_limit: int = 10
+    memo: ProxySQLMemo = field(default_factory=ProxySQLMemo, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -330,11 +364,24 @@ def parse_monitor_log(
     rows: Iterable[Mapping[str, Any]], window_s: float = 60.0, max_errors: int = 10
 ) -> MonitorSummary:
     """monitor.mysql_server_ping_log / mysql_server_galera_log rows (any order)."""
-    checks = sorted(
-        (_monitor_check(r) for r in rows),
-        key=lambda c: c.time_start_us,
-        reverse=True,
-    )
+    return summarise_checks(newest_checks(_monitor_check(r) for r in rows), window_s, max_errors)
+
+
+def newest_checks(
+    checks: Iterable[MonitorCheck], limit: int | None = None
+) -> tuple[MonitorCheck, ...]:
+    """Checks newest first, one per (server, start time), at most ``limit``."""
+    seen: dict[tuple[str, int, int], MonitorCheck] = {}
+    for c in checks:
+        seen.setdefault((c.hostname, c.port, c.time_start_us), c)
+    ordered = sorted(seen.values(), key=lambda c: c.time_start_us, reverse=True)
+    return tuple(ordered if limit is None else ordered[:limit])
+
+
+def summarise_checks(
+    checks: tuple[MonitorCheck, ...], window_s: float = 60.0, max_errors: int = 10
+) -> MonitorSummary:
+    """The latest check per server and the recent errors, from checks newest first."""
     latest: dict[str, MonitorCheck] = {}
     for c in checks:
         latest.setdefault(c.address, c)
@@ -345,6 +392,10 @@ def parse_monitor_log(
         latest=tuple(sorted(latest.values(), key=lambda c: c.address)),
         recent_errors=tuple(errors),
     )
+
+
+def parse_monitor_rows(rows: Iterable[Mapping[str, Any]]) -> tuple[MonitorCheck, ...]:
+    return tuple(_monitor_check(r) for r in rows)
 
 
 def parse_global(
@@ -422,24 +473,45 @@ async def collect(
             errors.append(perr)
         return value
 
-    comment = await ask("version_comment", Q_VERSION_COMMENT, first_value)
-    version = await ask("admin-version", Q_ADMIN_VERSION, first_value)
+    memo = target.memo
+    now = time.monotonic()
+    full = not memo.fresh(now)
+    if full:
+        comment = await ask("version_comment", Q_VERSION_COMMENT, first_value)
+        version = await ask("admin-version", Q_ADMIN_VERSION, first_value)
+    else:
+        comment, version = memo.version_comment, memo.version
     servers = await ask("runtime_mysql_servers", Q_SERVERS, parse_servers)
     pool = await ask("stats_mysql_connection_pool", Q_POOL, parse_pool)
     hgs = await ask("runtime_mysql_galera_hostgroups", Q_GALERA_HG, parse_galera_hostgroups)
     window = target.error_window_s
-    ping = await ask(
-        "mysql_server_ping_log", Q_PING_LOG, lambda rows: parse_monitor_log(rows, window)
-    )
-    gchecks = await ask(
-        "mysql_server_galera_log", Q_GALERA_LOG, lambda rows: parse_monitor_log(rows, window)
-    )
+
+    async def monitor_log(step: str, query: str, since_query: str) -> MonitorSummary | None:
+        kept = None if full else memo.logs.get(step)
+        if kept:
+            since = kept[0].time_start_us - MONITOR_OVERLAP_US
+            got = await ask(step, since_query.format(since=since), parse_monitor_rows)
+            checks = None if got is None else newest_checks((*got, *kept), MONITOR_ROWS)
+        else:
+            got = await ask(step, query, parse_monitor_rows)
+            checks = None if got is None else newest_checks(got)
+        if checks is None:
+            return None
+        memo.logs[step] = checks
+        return summarise_checks(checks, window)
+
+    ping = await monitor_log("mysql_server_ping_log", Q_PING_LOG, Q_PING_LOG_SINCE)
+    gchecks = await monitor_log("mysql_server_galera_log", Q_GALERA_LOG, Q_GALERA_LOG_SINCE)
     counters = await ask("stats_mysql_global", Q_GLOBAL, parse_global)
     digests = await ask(
         "stats_mysql_query_digest",
         Q_DIGEST.format(limit=max(1, int(target.digest_limit))),
         parse_digests,
     )
+    if errors:
+        memo.clear()
+    elif full:
+        memo.read_at, memo.version, memo.version_comment = now, version, comment
     return ProxySQLSnapshot(
         name=target.name,
         endpoint=ep,

@@ -129,6 +129,14 @@ async def test_proxysql_admin(lab_io: LabIO) -> None:
     assert snap.counters.get("ProxySQL_Uptime", 0) > 0
     version = snap.version or ""
     assert snap.is_standin == version.endswith("-jaraba-standin")
+    # The next poll reads only the monitor logs' newest rows (the real server's WHERE): it
+    # sees every server the full read saw, at least as recently.
+    again = await proxysql.collect(lab_io.proxysql, timeout=5)
+    assert again.errors == () and again.version == snap.version
+    for before, after in ((snap.ping, again.ping), (snap.galera_checks, again.galera_checks)):
+        assert before is not None and after is not None and before.latest
+        newest = {c.address: c.time_start_us for c in after.latest}
+        assert all(newest.get(c.address, -1) >= c.time_start_us for c in before.latest)
 
 
 async def test_host(lab_io: LabIO) -> None:
