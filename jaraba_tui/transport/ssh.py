@@ -211,9 +211,13 @@ class SshPool:
         the first poll would start (``probe_sessions``), no more. Best effort: a failure
         is left to the first poll, which reports it (a probe that waited on this attempt
         gets its error, see :meth:`connect`)."""
+        try:
+            await self.connect(name)  # a probe asking meanwhile waits for this attempt
+        except TransportError:
+            return
         async with contextlib.AsyncExitStack() as held:
-            # hold every probe slot: a probe asking meanwhile waits for a ready shell
-            # rather than starting one more
+            # hold every probe slot: a probe asking now waits for a ready shell rather
+            # than starting one more
             for _ in range(max(1, self.probe_sessions)):
                 await held.enter_async_context(self.probe_slot(name))
             opened = await asyncio.gather(

@@ -105,3 +105,23 @@ async def test_transports_use_the_pool_built_ahead(lab_profile: Profile) -> None
         assert tr.ssh is not pool
         assert tr.ssh.targets == pool.targets
         assert tr.ssh.command_timeout == pool.command_timeout
+
+
+async def test_probes_asked_while_warm_hangs_share_its_timeout(
+    lab_target: SshTarget, tarpit: int
+) -> None:
+    hung = dataclasses.replace(lab_target, port=tarpit, connect_timeout=1.0)
+    pool = pool_of(hung)
+    try:
+        warming = asyncio.create_task(pool.warm("lab"))
+        await asyncio.sleep(0)  # warm's connection attempt is under way
+        shell = pool.shell("lab")
+        # (as many probes as there are probe slots: a probe queued on a slot asks later)
+        got = await asyncio.gather(
+            *(shell.probe(["true"]) for _ in range(2)), return_exceptions=True
+        )
+        await warming
+    finally:
+        await pool.close()
+    assert all(isinstance(e, TransportError) and e.kind == "timeout" for e in got), got
+    assert pool.attempts == 1  # the probes waited on warm's attempt: no second timeout each
