@@ -8,9 +8,16 @@ from textual.widgets import Static
 
 from jaraba_tui.collectors.haproxy import HAProxySnapshot, StatRow
 from jaraba_tui.engine import EngineUpdate
+from jaraba_tui.model.findings import Severity, worst
 from jaraba_tui.ui.format import Palette, age, clock_time, num
 from jaraba_tui.ui.summaries import haproxy_colour
-from jaraba_tui.ui.widgets.layers import CellMemo, health_cell, note, state_cell, target_severity
+from jaraba_tui.ui.widgets.layers import (
+    CellMemo,
+    findings_by_target,
+    health_cell,
+    note,
+    state_cell,
+)
 from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
 from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
 from jaraba_tui.ui.widgets.table import KeyedTable
@@ -93,23 +100,38 @@ def proxy_rows(
 CHANGED_CLOCK_MAX = 20 * 3600.0
 
 
-def changed_cell(s: StatRow, collected_at: float, shown: dict[str, float] | None = None) -> str:
+def changed_cell(
+    s: StatRow,
+    collected_at: float,
+    shown: dict[str, float] | None = None,
+    clocks: dict[int, str] | None = None,
+    key: str | None = None,
+) -> str:
     """When the server last changed state, as a time of day (``12:03:04``; older than
     ``CHANGED_CLOCK_MAX``: an age). HAProxy gives whole seconds since the change, so the
     time computed at each poll wobbles by a second: ``shown`` keeps the one on screen while
     it stays within 1.5 s. An absolute time does not move every second like "12s ago",
-    which made every row of a 1000-server table change at every poll."""
+    which made every row of a 1000-server table change at every poll. ``clocks``: times of
+    day already formatted (by whole second; many servers changed in the same one);
+    ``key``: ``s.key``, when the caller has it."""
     if s.lastchg is None:
         return "-"
     at = collected_at - s.lastchg
     if shown is not None:
-        before = shown.get(s.key)
+        key = s.key if key is None else key
+        before = shown.get(key)
         if before is not None and abs(at - before) < 1.5:
             at = before
-        shown[s.key] = at
+        shown[key] = at
     if s.lastchg > CHANGED_CLOCK_MAX:
         return f"{age(s.lastchg)} ago"
-    return clock_time(at)
+    if clocks is None or at <= 0:
+        return clock_time(at)
+    second = int(at)  # what localtime() keeps of it
+    text = clocks.get(second)
+    if text is None:
+        text = clocks[second] = clock_time(at)
+    return text
 
 
 def server_rows(
@@ -118,29 +140,46 @@ def server_rows(
     pal: Palette,
     shown: dict[str, float] | None = None,
 ) -> list[tuple[str, list[str | Text]]]:
+    """One row per server (1000 on the large setup, at every poll: what repeats across rows
+    (severity, state and number cells, times of day) is built once per drawing)."""
     rows: list[tuple[str, list[str | Text]]] = []
     memo = CellMemo(pal)
+    # target_severity(update, "haproxy", key) for each server, with the lookups hoisted
+    by_target = findings_by_target(update, "haproxy")
+    healthy = Severity.UNKNOWN if update.state("haproxy").stale else Severity.OK
+    clocks: dict[int, str] = {}
+    nums: dict[int | None, str] = {}
+    collected_at = h.collected_at
     for s in h.servers:
-        check = " ".join(b for b in (s.check_status, s.check_desc) if b) or "-"
+        key = f"{s.proxy}/{s.name}"  # s.key
+        found = by_target.get(key)
+        status, desc = s.check_status, s.check_desc
+        check = (f"{status} {desc}" if desc else status) if status else (desc or "-")
+        scur = nums.get(s.scur)
+        if scur is None:
+            scur = nums[s.scur] = num(s.scur)
+        weight = nums.get(s.weight)
+        if weight is None:
+            weight = nums[s.weight] = num(s.weight)
         rows.append(
             (
-                s.key,
+                key,
                 [
-                    s.key,
-                    memo.health(target_severity(update, "haproxy", s.key)),
+                    key,
+                    memo.health(worst(found) if found else healthy),
                     memo.state(s.state, s.usable),
                     check,
-                    num(s.scur),
-                    num(s.weight),
+                    scur,
+                    weight,
                     s.addr or "-",
-                    changed_cell(s, h.collected_at, shown),
+                    changed_cell(s, collected_at, shown, clocks, key),
                 ],
             )
         )
     if shown is not None and len(shown) > 2 * len(h.servers):  # servers long gone
         keep = {s.key for s in h.servers}
-        for key in [k for k in shown if k not in keep]:
-            del shown[key]
+        for gone in [k for k in shown if k not in keep]:
+            del shown[gone]
     return rows
 
 

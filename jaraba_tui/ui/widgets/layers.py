@@ -28,6 +28,11 @@ def _by_target(update: EngineUpdate, layer: str) -> dict[str, list[Finding]]:
     return found
 
 
+def findings_by_target(update: EngineUpdate, layer: str) -> dict[str, list[Finding]]:
+    """The layer's findings by target (built once per update; do not change it)."""
+    return _by_target(update, layer)
+
+
 def target_severity(update: EngineUpdate, layer: str, *targets: str) -> Severity:
     """The worst finding about one row's targets. On a stale layer a row with no finding
     of its own is UNKNOWN, never a reassuring OK from old data."""
