@@ -4,6 +4,7 @@ newest update and draw it when shown)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
@@ -32,6 +33,11 @@ from jaraba_tui.ui.summaries import headline
 #: Findings listed in a pane's findings box (a scrolled box of 5-8 lines): every layout pass
 #: wraps all of its text to know its height, 300 alerts' findings took ~0.4 s of a switch.
 FINDINGS_MAX = 40
+#: A hidden pane whose last drawing took at least this much CPU (seconds: 1000 HAProxy rows,
+#: 300 alerts) draws a new update IDLE_DRAW_DELAY s after it came, not on the key that
+#: shows it; cheaper panes stay lazy (drawn when shown, nothing spent while hidden).
+IDLE_DRAW_COST = 0.006
+IDLE_DRAW_DELAY = 0.15
 
 
 @runtime_checkable
@@ -138,6 +144,8 @@ class Pane(Vertical):
         self._dirty = False
         self._drawn: object = None  # the draw_key of what is on screen
         self._drew_update = False  # an update has been drawn (not only "waiting")
+        self._draw_cost = 0.0  # CPU seconds of the last drawing
+        self._idle_draw = False  # a drawing while hidden is scheduled
 
     def compose(self) -> ComposeResult:
         yield from self.compose_content()
@@ -151,6 +159,16 @@ class Pane(Vertical):
             self.update = update
         self.ctx, self._dirty = ctx, True
         if self.display:
+            self.redraw()
+        elif self._draw_cost >= IDLE_DRAW_COST and not self._idle_draw:
+            self._idle_draw = True
+            self.set_timer(IDLE_DRAW_DELAY, self._draw_hidden)
+
+    def _draw_hidden(self) -> None:
+        """A costly pane draws its newest update while hidden (between polls and keys), so
+        that the key that shows it only shows it (:attr:`IDLE_DRAW_COST`)."""
+        self._idle_draw = False
+        if self._dirty and not self.display and self.is_mounted:
             self.redraw()
 
     def retime(self, ctx: RenderCtx) -> None:
@@ -194,7 +212,9 @@ class Pane(Vertical):
         if not force and key is not None and key == self._drawn:
             return
         self._drawn = key
+        started = time.thread_time()
         self.draw(self.update, self.ctx)
+        self._draw_cost = time.thread_time() - started
         self._drew_update = self._drew_update or self.update is not None
 
     def draw(self, update: EngineUpdate | None, ctx: RenderCtx) -> None:
