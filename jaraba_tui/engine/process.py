@@ -166,6 +166,7 @@ async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
     # the slowest part of the first poll. They begin now, on this loop, while the rest of
     # the engine (every other transport's library, ~0.25 s of imports) is imported on a
     # thread.
+    _import_asyncssh()
     ssh, warming = _warm_ssh(profile)
     await asyncio.to_thread(_import_engine)
     from jaraba_tui.engine.poll import PollEngine
@@ -224,6 +225,37 @@ async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
         send({"type": "end"})
     await _drain(out, proto)
     return code
+
+
+#: The libraries asyncssh's import looks for first: liboqs (post-quantum key exchanges,
+#: under two names) and nettle (UMAC).
+_ASYNCSSH_FINDS = ("oqs", "liboqs", "nettle")
+
+
+def _import_asyncssh() -> None:
+    """Import asyncssh with its ``ctypes.util.find_library`` look-ups run on threads, both
+    at once and alongside the rest of its import: where the library is missing (as
+    usual), each runs ldconfig, gcc and ld (~0.1 s of waiting apiece, one after the
+    other). Same look-ups, same answers: only when they run changes."""
+    if "asyncssh" in sys.modules:
+        return
+    import ctypes.util
+    from concurrent.futures import ThreadPoolExecutor
+
+    real = ctypes.util.find_library
+    pool = ThreadPoolExecutor(len(_ASYNCSSH_FINDS), thread_name_prefix="find-library")
+    ahead = {name: pool.submit(real, name) for name in _ASYNCSSH_FINDS}
+
+    def find_library(name: str) -> str | None:
+        found = ahead.get(name)
+        return found.result() if found is not None else real(name)
+
+    ctypes.util.find_library = find_library
+    try:
+        import asyncssh  # noqa: F401
+    finally:
+        ctypes.util.find_library = real
+        pool.shutdown(wait=False)
 
 
 def _warm_ssh(profile: Profile) -> tuple[SshPool | None, list[asyncio.Task[None]]]:
