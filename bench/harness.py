@@ -45,8 +45,9 @@ fds, sockets, threads, asyncio tasks, CPU seconds, timeline length, and in ``eng
 engine child's RSS, peak RSS, threads, fds, sockets, CPU read from /proc/PID; then the
 timings since the previous line). In ``process`` mode the child writes its own lines to
 ``OUT.engine.jsonl`` (:func:`harnessdata.engine_stats`): its RSS/PSS/fds from its /proc, its
-loop's asyncio tasks, the engine's own tasks, polls and failures per layer, its CPU, and
-the ``collect``/``poll`` timings. The child's sampler is a loop timer, not a task (it adds
+loop's asyncio tasks (at the line, and the floor and peak of counts every 0.25 s since the
+last line), the engine's own tasks, polls and failures per layer, its CPU, and the
+``collect``/``poll`` timings. The child's sampler is a loop timer, not a task (it adds
 no asyncio task); the child's line file adds one fd. In ``thread`` mode the engine's
 figures are in the console's lines (as before).
 """
@@ -176,7 +177,11 @@ def instrument_engine(child_log: Path | None = None, every: float = 2.0) -> None
 
 class _ChildSampler:
     """The engine child's lines, from a loop timer (no task: the task counts stay the
-    engine's own)."""
+    engine's own). Between lines the loop's tasks are also counted every ``COUNT_EVERY`` s:
+    a line's ``asyncio_tasks_min`` is the floor of its window (the polls in flight make a
+    single count swing by +-10; a leaked task lifts the floor)."""
+
+    COUNT_EVERY = 0.25
 
     def __init__(self, engine: Any, path: Path, every: float) -> None:
         self.engine = engine
@@ -184,11 +189,19 @@ class _ChildSampler:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.started = time.time()
         self.loop = asyncio.get_running_loop()
+        self.counts: list[int] = []
         self.handle = self.loop.call_later(every, self.tick)
+        self.counter = self.loop.call_later(self.COUNT_EVERY, self.count)
+
+    def count(self) -> None:
+        self.counts.append(len(asyncio.all_tasks(self.loop)))
+        self.counter = self.loop.call_later(self.COUNT_EVERY, self.count)
 
     def tick(self, last: bool = False) -> None:
         eng = self.engine
         pid = os.getpid()
+        tasks = len(asyncio.all_tasks(self.loop))
+        counts, self.counts = [*self.counts, tasks], []
         line: dict[str, Any] = {
             "proc": "engine",
             "pid": pid,
@@ -198,7 +211,9 @@ class _ChildSampler:
             **status_kb(pid),
             "Pss": pss_kb(pid),
             **fd_counts(pid),
-            "asyncio_tasks": len(asyncio.all_tasks(self.loop)),
+            "asyncio_tasks": tasks,
+            "asyncio_tasks_min": min(counts),
+            "asyncio_tasks_max": max(counts),
             "engine_tasks": len(eng._tasks),
             "polls": {k: s.polls for k, s in eng.stats.items()},
             "failures": {k: s.failures for k, s in eng.stats.items()},
@@ -212,6 +227,7 @@ class _ChildSampler:
 
     def stop(self) -> None:
         self.handle.cancel()
+        self.counter.cancel()
         self.tick(last=True)
         with contextlib.suppress(OSError):
             os.close(self.fd)

@@ -17,7 +17,9 @@ with the change of the floor between the first window and the last minute). The 
 RSS growth plus the engine's is also given (no budget of its own). The engine backs a layer
 off (x2 .. x8) when its poll takes longer than the interval: the polls actually made are in
 the results. The child's last line (written as it stops, its tasks already cancelled) is
-left out.
+left out. The child also counts its loop's tasks every 0.25 s: the trend of each line's
+floor (least count) is given beside the budget's trend (no budget of its own: less noisy,
+a leaked task lifts it as much).
 
 Budgets (issue 6, our reading), for the console and for the engine process: memory flat
 (<= 5 MB growth); no leaked tasks or connections (trend <= 5 per 10 min); the engine's own
@@ -167,6 +169,8 @@ ENGINE_KEEP = (
     "sockets",
     "Threads",
     "asyncio_tasks",
+    "asyncio_tasks_min",
+    "asyncio_tasks_max",
     "engine_tasks",
     "cpu_s",
     "polls",
@@ -254,6 +258,17 @@ def analyse(
     if engine:
         growth += _process_figures(figs, engine, "engine_", "engine process: ", end, load, cmd,
                                    lab_note)  # fmt: skip
+        floors = [s for s in engine if s.get("asyncio_tasks_min") is not None]
+        if len(floors) >= 4:
+            warm = min(60.0, end / 5)
+            slope, se = trend([s for s in floors if s["t"] >= warm], "asyncio_tasks_min")
+            figs.append(
+                Figure("engine_asyncio_tasks_floor_trend",
+                       "engine process: asyncio tasks, floor of each line's window: trend",
+                       slope, "tasks/10 min", load=load, command=cmd,
+                       note=f"standard error {se}; counts every 0.25 s, the least per line "
+                       "(a leaked task lifts the floor; polls in flight do not)")
+            )  # fmt: skip
         figs += [
             Figure("engine_threads_growth", "engine process: threads, end - start",
                    engine[-1]["Threads"] - engine[0]["Threads"], "threads", load=load,
