@@ -97,6 +97,9 @@ class HttpxClient:
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
         self._client_base: str | None = None
+        #: Parsed URLs by (base, path): each poll GETs the same few paths, and parsing the
+        #: URL string is a tenth of httpx's CPU per request (issue 6).
+        self._urls: dict[tuple[str, str], httpx.URL] = {}
         self._closed = False
         self._lock = asyncio.Lock()
 
@@ -143,10 +146,14 @@ class HttpxClient:
         self._client_base = base
         return self._client, base
 
-    def _url(self, base: str, path: str) -> str:
-        if not path or path[0] in "/;?#":
-            return base + path
-        return f"{base}/{path}"
+    def _url(self, base: str, path: str) -> httpx.URL:
+        url = self._urls.get((base, path))
+        if url is None:
+            if len(self._urls) >= 64:
+                self._urls.clear()
+            url = httpx.URL(base + path if not path or path[0] in "/;?#" else f"{base}/{path}")
+            self._urls[(base, path)] = url
+        return url
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
         client, base = await self._get_client()

@@ -314,6 +314,7 @@ PARSERS: dict[str, Case] = {
     "collectors.proxysql.parse_pool": Case(one(rows)),
     "collectors.proxysql.parse_galera_hostgroups": Case(one(rows)),
     "collectors.proxysql.parse_monitor_log": Case(one(rows)),
+    "collectors.proxysql.parse_monitor_rows": Case(one(rows)),
     "collectors.proxysql.parse_global": Case(one(rows)),
     "collectors.proxysql.parse_digests": Case(one(rows)),
     "collectors.proxysql.first_value": Case(one(rows)),
