@@ -118,3 +118,30 @@ def test_timeline_is_newest_first_and_later_arrivals_first_on_ties() -> None:
     b = TimelineEntry(10.0, Severity.OK, "redis", "b")
     c = TimelineEntry(5.0, Severity.OK, "redis", "c")
     assert [e.message for e in newest_first([c, a, b])] == ["b", "a", "c"]
+
+
+def test_server_rows_hand_back_the_same_cells_for_unchanged_servers_only() -> None:
+    from dataclasses import replace
+
+    from jaraba_tui.ui.format import Palette
+    from jaraba_tui.ui.widgets.haproxy import KeptRow, server_rows
+    from jaraba_tui.ui.widgets.layers import CellMemo
+    from tests.ui.helpers import degraded_updates
+
+    update = next(u for u in reversed(degraded_updates()) if u.snapshot.haproxy is not None)
+    h = update.snapshot.haproxy
+    assert h is not None and len(h.servers) >= 2
+    pal = Palette()
+    kept: dict[str, KeptRow] = {}
+    memo = CellMemo(pal)
+    first = server_rows(h, update, pal, {}, kept, memo)
+    plain = server_rows(h, update, pal, {})  # no memo: the same cells, built anew
+    assert [(k, [str(c) for c in cs]) for k, cs in first] == [
+        (k, [str(c) for c in cs]) for k, cs in plain
+    ]
+    one = h.servers[0]
+    busier = replace(one, scur=(one.scur or 0) + 7)
+    h2 = replace(h, servers=(busier, *h.servers[1:]))
+    again = server_rows(h2, update, pal, {}, kept, memo)
+    assert again[0][1] is not first[0][1] and again[0][1][4] == str((one.scur or 0) + 7)
+    assert all(a[1] is b[1] for a, b in zip(again[1:], first[1:], strict=True))

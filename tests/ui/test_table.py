@@ -95,3 +95,26 @@ async def test_rows_hidden_by_the_filter_are_not_rebuilt_at_each_update() -> Non
         await pilot.pause()
         assert t.shown_keys == ["alpha", "beta", "gamma"]
         assert t.get_cell("gamma", "state").plain == "DOWN"
+
+
+async def test_a_row_given_its_previous_cells_list_is_kept_without_comparing() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        given = rows("a", "b")
+        t.set_rows(given)
+        await pilot.pause()
+        kept = dict(t._built)
+        line_a = t.render_line(1)
+        # the same lists again (what a pane's row memo hands back for unchanged servers)
+        t.set_rows([(key, cells) for key, cells in given])
+        assert t._built["a"] is kept["a"] and t._built["b"] is kept["b"]
+        assert t.render_line(1) is line_a
+        # a new list whose only change is a style: compared, and redrawn
+        t.set_rows([given[0], ("b", ["b", Text("UP", style="green")])])
+        await pilot.pause()
+        assert t._built["b"] is not kept["b"]
+        assert t.get_cell("b", "state").style == "green"
+        # an equal new list: compared, kept
+        t.set_rows([("a", ["a", Text("UP", style="bold red")]), ("b", t._built["b"].cells)])
+        assert t._built["a"] is kept["a"]

@@ -134,16 +134,26 @@ def changed_cell(
     return text
 
 
+#: A server row's cells and what they were built from (:func:`server_rows`' ``kept``).
+KeptRow = tuple[tuple[object, ...], list[str | Text]]
+
+
 def server_rows(
     h: HAProxySnapshot,
     update: EngineUpdate,
     pal: Palette,
     shown: dict[str, float] | None = None,
+    kept: dict[str, KeptRow] | None = None,
+    memo: CellMemo | None = None,
 ) -> list[tuple[str, list[str | Text]]]:
     """One row per server (1000 on the large setup, at every poll: what repeats across rows
-    (severity, state and number cells, times of day) is built once per drawing)."""
+    (severity, state and number cells, times of day) is built once per drawing).
+
+    ``kept`` (the pane's, across polls): a server whose row shows what it showed gets the
+    same cells list back, which the table recognises without comparing its cells; ``memo``
+    (the pane's, for one palette) keeps the shared cells the same objects across polls."""
     rows: list[tuple[str, list[str | Text]]] = []
-    memo = CellMemo(pal)
+    memo = CellMemo(pal) if memo is None else memo
     # target_severity(update, "haproxy", key) for each server, with the lookups hoisted
     by_target = findings_by_target(update, "haproxy")
     healthy = Severity.UNKNOWN if update.state("haproxy").stale else Severity.OK
@@ -153,7 +163,15 @@ def server_rows(
     for s in h.servers:
         key = f"{s.proxy}/{s.name}"  # s.key
         found = by_target.get(key)
+        sev = worst(found) if found else healthy
+        changed = changed_cell(s, collected_at, shown, clocks, key)
         status, desc = s.check_status, s.check_desc
+        made_of = (sev, s.state, status, desc, s.scur, s.weight, s.addr, changed)
+        if kept is not None:
+            before = kept.get(key)
+            if before is not None and before[0] == made_of:
+                rows.append((key, before[1]))
+                continue
         check = (f"{status} {desc}" if desc else status) if status else (desc or "-")
         scur = nums.get(s.scur)
         if scur is None:
@@ -161,25 +179,27 @@ def server_rows(
         weight = nums.get(s.weight)
         if weight is None:
             weight = nums[s.weight] = num(s.weight)
-        rows.append(
-            (
-                key,
-                [
-                    key,
-                    memo.health(worst(found) if found else healthy),
-                    memo.state(s.state, s.usable),
-                    check,
-                    scur,
-                    weight,
-                    s.addr or "-",
-                    changed_cell(s, collected_at, shown, clocks, key),
-                ],
-            )
-        )
+        cells: list[str | Text] = [
+            key,
+            memo.health(sev),
+            memo.state(s.state, s.usable),
+            check,
+            scur,
+            weight,
+            s.addr or "-",
+            changed,
+        ]
+        if kept is not None:
+            kept[key] = (made_of, cells)
+        rows.append((key, cells))
     if shown is not None and len(shown) > 2 * len(h.servers):  # servers long gone
         keep = {s.key for s in h.servers}
         for gone in [k for k in shown if k not in keep]:
             del shown[gone]
+    if kept is not None and len(kept) > 2 * len(h.servers):
+        keep = {s.key for s in h.servers}
+        for gone in [k for k in kept if k not in keep]:
+            del kept[gone]
     return rows
 
 
@@ -189,6 +209,8 @@ class HAProxyPane(LayerPane):
     def __init__(self) -> None:
         super().__init__()
         self._changed: dict[str, float] = {}  # server -> the change time on screen
+        self._kept: dict[str, KeptRow] = {}  # server -> its row's cells (server_rows)
+        self._memo: CellMemo | None = None  # the shared cells, for one palette
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="haproxy-live", classes="info")
@@ -219,7 +241,9 @@ class HAProxyPane(LayerPane):
             line.append(f"\nmap {h.map_path or ''}: {entries}", style=pal.muted)
         live.update(line)
         self.query_one("#haproxy-proxies", KeyedTable).set_rows(proxy_rows(h, update, pal))
-        servers = server_rows(h, update, pal, self._changed)
+        if self._memo is None or self._memo.pal != pal:
+            self._memo, self._kept = CellMemo(pal), {}
+        servers = server_rows(h, update, pal, self._changed, self._kept, self._memo)
         self.query_one("#haproxy-servers", KeyedTable).set_rows(servers)
         series: list[Series] = []
         for b in (*h.frontends, *h.backends):

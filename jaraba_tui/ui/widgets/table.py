@@ -80,6 +80,7 @@ class RowKey:
 @dataclass
 class _Row:
     key: str
+    cells: Sequence[Cell]  # as given to set_rows
     texts: list[Text]
     sig: tuple[object, ...]
     widths: tuple[int, ...]
@@ -168,7 +169,7 @@ class KeyedTable(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._columns_spec = list(columns)
         self._labels = [Text(label) for _, label in columns]
-        self._rows: list[tuple[str, list[Cell]]] = []  # what set_rows was given
+        self._rows: list[Row] = []  # what set_rows was given
         self._view: list[_Row] = []  # shown (filtered), in order
         self._built: dict[str, _Row] = {}  # every row of the last set_rows, filtered or not
         self._by_key: dict[str, _Row] = {}
@@ -221,7 +222,10 @@ class KeyedTable(ScrollView, can_focus=True):
         return self._by_key[key].texts[self.column_keys.index(column)]
 
     def set_rows(self, rows: Sequence[Row]) -> None:
-        self._rows = [(key, list(cells)) for key, cells in rows]
+        """The rows, in order. A row given the very cells list of the previous call is
+        taken as unchanged without comparing its cells: do not change a list in place
+        after giving it (give a new one)."""
+        self._rows = list(rows)
         self._apply()
 
     def set_filter(self, text: str) -> None:
@@ -248,12 +252,16 @@ class KeyedTable(ScrollView, can_focus=True):
         built: dict[str, _Row] = {}
         view: list[_Row] = []
         for key, cells in self._rows:
-            sig = tuple(signature(c) for c in cells)
             row = old.get(key)
-            if row is None or row.sig != sig:
-                texts = [_as_text(c) for c in cells]
-                self._versions += 1
-                row = _Row(key, texts, sig, tuple(_width(t) for t in texts), self._versions)
+            if row is None or cells is not row.cells:
+                sig = tuple(signature(c) for c in cells)
+                if row is None or row.sig != sig:
+                    texts = [_as_text(c) for c in cells]
+                    self._versions += 1
+                    sizes = tuple(_width(t) for t in texts)
+                    row = _Row(key, cells, texts, sig, sizes, self._versions)
+                else:
+                    row.cells = cells  # the same drawing; the next poll may give this list
             built[key] = row
             if terms and not matches(row.texts, terms):
                 continue
