@@ -4,16 +4,18 @@ that need to see inside (scale, soak): run it in a real terminal (tmux); it writ
     python bench/harness.py --profile PATH --stats OUT.jsonl [--every 2] [--engine process]
                             [--cprofile DIR]
 
-Engine (``--engine``, default ``$JARABA_BENCH_ENGINE`` else ``process``):
+The console is the product's: ``jaraba_tui.ui.run`` (the source, the action ops, the saved
+state and keymap, the app), with :class:`BenchApp` (a JarabaApp that times itself) in place
+of JarabaApp. Engine (``--engine``, default ``$JARABA_BENCH_ENGINE`` else ``process``):
 
 - ``process`` (the product's default): the poll engine is forked into its own process by the
   product's own :func:`jaraba_tui.engine.process.fork_engine`, right after the profile is
   loaded and before textual is imported (as ``jaraba_tui/cli.py``'s ``_fork_engine``), and
-  the console reads it through :func:`jaraba_tui.ui.process_source.process_engine_source`
-  (as ``jaraba_tui.ui.run``). The harness exits with code 2 if the engine cannot be forked
-  (no silent fall-back to the thread).
-- ``thread`` (``JARABA_ENGINE=thread``, the product's fall-back): the engine on a thread of
-  the console, started early by :func:`jaraba_tui.ui.early.early_engine_source`.
+  handed to ``ui.run``, which reads it through
+  :func:`jaraba_tui.ui.process_source.process_engine_source`. The harness exits with an
+  error if the engine cannot be forked (no silent fall-back to the thread).
+- ``thread`` (``JARABA_ENGINE=thread``, the product's fall-back): ``ui.run`` starts the
+  engine on a thread of the console (:func:`jaraba_tui.ui.early.early_engine_source`).
 
 Nothing in the product changes: the harness wraps from outside. The engine is instrumented
 by wrapping :class:`~jaraba_tui.engine.poll.PollEngine` (its ``__init__``, ``_emit`` and
@@ -32,10 +34,11 @@ The console side writes, per update (``ui``): [layer, at, read wall (process: th
 readable and the console's loop got to it; thread: delivered on the UI loop), emit wall
 (decoded, handed to the app), apply wall (the app's message handler), drawn wall (the panes
 fed: end of ``_draw_updates``), shown wall, framed]. shown = the end of the first screen
-update (Textual's compositor refresh and the write to the terminal,
-``Screen._on_timer_update``, with something to paint) after the draw. A draw that called
-``Widget.refresh`` anywhere (or left the screen dirty) waits for that screen update; one
-that did not (the update changed no visible widget) is shown when drawn (framed false).
+update after the draw (Textual's compositor refresh, ``Screen._on_timer_update``, with
+something to paint; its output then goes to the terminal from Textual's writer thread). A
+draw that called ``Widget.refresh`` anywhere (or left the screen dirty) waits for that
+screen update; one that did not (the update changed no visible widget) is shown when drawn
+(framed false).
 Also timed: ``decode`` (process: the console's read, unpickle and rebuild of the update,
 ``ProcessEngineSource._readable``), ``apply`` (the app's ``_apply`` and ``_draw_updates``),
 ``frame`` [start, s, pane, painted], ``goto``, ``show``, ``recompose``.
@@ -346,6 +349,7 @@ def install_ui_timers() -> type:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            APP.append(self)
             # per update (layer, at): [read, emit, apply, drawn] walls, until shown
             self._track: dict[tuple[str, float], list[Any]] = {}
             self._applied: list[tuple[str, float]] = []
@@ -504,6 +508,8 @@ class _PaneProfiler:
 
 PROFILER = _PaneProfiler()
 READ: dict[str, float | None] = {"wall": None}
+#: The console's app, once built (by jaraba_tui.ui.run).
+APP: list[Any] = []
 #: Widget.refresh calls so far (the console's thread only).
 REFRESHES = [0]
 BenchApp: Any = None  # set by install_ui_timers
@@ -541,33 +547,29 @@ def main() -> None:
     profile = load_profile(args.profile)
     stats = Path(args.stats)
     child_pid: int | None = None
-    early: Any
-    # as the product: the engine first (forked, or its thread started), then textual
+    proc = None
+    # as jaraba-ops (jaraba_tui/cli.py cmd_console): the engine forked right after the
+    # profile is loaded, before textual; then the product's own jaraba_tui.ui.run, which
+    # builds the source, the ops and the app (BenchApp in place of JarabaApp)
     if args.engine == "process":
-        from jaraba_tui.engine.process import kill_engine
-
-        child_log = engine_stats(stats)
-        proc = fork_product_engine(profile, child_log, args.every)
+        proc = fork_product_engine(profile, engine_stats(stats), args.every)
         child_pid = proc.pid
-        from jaraba_tui.ui.process_source import process_engine_source
-
-        source, early = process_engine_source(profile, proc)
     else:
-        instrument_engine()
-        from jaraba_tui.ui.early import early_engine_source
-
-        source, early = early_engine_source(profile)
+        instrument_engine()  # ui.run starts the engine's thread (JARABA_ENGINE=thread)
 
     out = open(stats, "a", buffering=1)  # noqa: SIM115 - closed at exit
+    code: Any = None
     try:
-        app_cls = install_ui_timers()
-        from jaraba_tui.ui.app import ConsoleInfo
+        import jaraba_tui.ui.app as app_module
+        from jaraba_tui.ui import run
 
-        app = app_cls(ConsoleInfo.from_profile(profile), source)
+        app_cls = install_ui_timers()
+        app_module.JarabaApp = app_cls  # type: ignore[misc] # what ui.run builds
         started = time.time()
 
         def sample() -> None:
             pid = os.getpid()
+            app = APP[0] if APP else None
             line: dict[str, Any] = {
                 "proc": "console",
                 "engine_mode": args.engine,
@@ -578,7 +580,8 @@ def main() -> None:
                 "Pss": pss_kb(pid),
                 **fd_counts(pid),
                 "asyncio_tasks": _tasks(),
-                "timeline": len(app.timeline),
+                "timeline": len(app.timeline) if app is not None else None,
+                "ops": app is not None and app.ops is not None,  # built as the product's
                 "pane": CURRENT["pane"],
             }
             if child_pid is not None:
@@ -592,18 +595,19 @@ def main() -> None:
             line.update(_swap(list(T)))
             out.write(json.dumps(line) + "\n")
 
-        app.sampler = sample
-        app.every = args.every
+        app_cls.sampler = staticmethod(sample)
+        app_cls.every = args.every
         if args.cprofile:
             PROFILER.start(Path(args.cprofile))
-        code = app.run()
+        code = run(profile, engine=proc)
         PROFILER.stop()
         sample()
         out.write(json.dumps({"exit": code, "t": round(time.time() - started, 3)}) + "\n")
     finally:
-        early.stop()  # a no-op once the console has closed it
         if child_pid is not None:
-            kill_engine(child_pid)
+            from jaraba_tui.engine.process import kill_engine
+
+            kill_engine(child_pid)  # a no-op once the console has closed (and reaped) it
         out.close()
     # as the product (jaraba_tui/cli.py _exit_at_once): no interpreter teardown
     os._exit(code if isinstance(code, int) else 0)

@@ -136,6 +136,7 @@ def test_the_harness_measures_the_console_on_the_lab(tmp_path: Path, engine: str
     assert lines[-1].get("exit") == 0
     samples = [s for s in lines if s.get("proc") == "console"]
     assert all(s["engine_mode"] == engine for s in samples)
+    assert all(s["ops"] for s in samples)  # the product's ui.run built it, action ops too
     rec = hd.timings(lines, 0, time.time() + 1, child)
     shown = [u for u in hd.updates(rec) if u["shown"] is not None]
     assert {u["layer"] for u in shown} >= {"galera", "haproxy", "redis"}
