@@ -117,9 +117,26 @@ def sev_symbol(sev: Severity, pal: Palette) -> Text:
     return Text(sev.symbol, style=f"bold {pal.severity(sev)}")
 
 
+#: The last findings sequence sorted by layer (held, so its id cannot be reused): each
+#: update's findings are asked for by every pane, the bar and the overview's cards (300
+#: alerts and 100 DOWN servers: 400 findings scanned ~15 times per update).
+_by_layer: tuple[Sequence[Finding] | None, dict[str, list[Finding]]] = (None, {})
+
+
 def layer_findings(findings: Sequence[Finding], layer: str) -> list[Finding]:
-    comps = COMPONENTS.get(layer, {layer})
-    return [f for f in findings if f.component in comps]
+    """The findings of one layer (by component), in their order (a new list)."""
+    global _by_layer
+    if not isinstance(findings, tuple):  # a list may change in place: not kept
+        comps = COMPONENTS.get(layer, {layer})
+        return [f for f in findings if f.component in comps]
+    if _by_layer[0] is not findings:
+        _by_layer = (findings, {})
+    index = _by_layer[1]
+    found = index.get(layer)
+    if found is None:
+        comps = COMPONENTS.get(layer, {layer})
+        found = index[layer] = [f for f in findings if f.component in comps]
+    return list(found)
 
 
 def strip_component(message: str, component: str) -> str:

@@ -104,7 +104,7 @@ def set_text(widget: Static, text: Text) -> None:
 
 
 def layer_severity(findings: Iterable[Finding], layer: str, state: LayerState) -> Severity:
-    found = layer_findings(list(findings), layer)
+    found = layer_findings(findings if isinstance(findings, tuple) else list(findings), layer)
     sev = worst(found)
     if not found:
         sev = Severity.UNKNOWN
