@@ -118,3 +118,20 @@ async def test_a_row_given_its_previous_cells_list_is_kept_without_comparing() -
         # an equal new list: compared, kept
         t.set_rows([("a", ["a", Text("UP", style="bold red")]), ("b", t._built["b"].cells)])
         assert t._built["a"] is kept["a"]
+
+
+async def test_lines_are_kept_across_focus_changes_and_drawn_per_look() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.set_rows(rows("a", "b"))
+        t.focus()
+        await pilot.pause()
+        focused = t.render_line(1)  # the cursor's row, focused
+        app.set_focus(None)
+        await pilot.pause()
+        blurred = t.render_line(1)
+        assert blurred is not focused and list(blurred) != list(focused)  # its own look
+        t.focus()
+        await pilot.pause()
+        assert t.render_line(1) is focused  # kept across the two focus changes

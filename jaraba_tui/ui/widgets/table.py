@@ -180,6 +180,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None  # the row the cursor is on
         self._versions = 0
         self._lines: dict[tuple[object, ...], Strip] = {}
+        self._look: tuple[Style, Style] | None = None  # _current_look
         self.show_header = show_header
         self.show_cursor = cursor
         self.can_focus = cursor
@@ -408,8 +409,23 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------------
     def notify_style_update(self) -> None:
+        """Styles were applied again (a theme, or a pseudo-class: focus moves at every pane
+        switch). The kept lines stay: each is keyed by the look it was drawn with, so a
+        table shown again with the focus it had finds its lines (clearing them here redrew
+        every visible row at each switch)."""
         super().notify_style_update()
-        self._lines.clear()
+        self._look = None
+
+    def _current_look(self) -> tuple[Style, Style]:
+        """The cursor's and the header's styles now (with ``rich_style`` and the
+        pseudo-classes, what a line's drawing depends on besides its row)."""
+        look = self._look
+        if look is None:
+            look = self._look = (
+                self.get_component_rich_style("datatable--cursor"),
+                self.get_component_styles("datatable--header").rich_style,
+            )
+        return look
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -436,6 +452,7 @@ class KeyedTable(ScrollView, can_focus=True):
             width,
             base,
             state,
+            self._current_look(),
         )
         line = self._lines.get(key)
         if line is None:
@@ -447,13 +464,14 @@ class KeyedTable(ScrollView, can_focus=True):
     ) -> Strip:
         """One line as DataTable drew it: each cell padded, on the row's style (the header's
         for the header) and the cursor's, then the rest of the width in the same style."""
+        cursor_style, header_style = self._current_look()
         if row is None:
-            row_style = self.get_component_styles("datatable--header").rich_style
+            row_style = header_style
             texts = self._labels
         else:
             row_style = base
             texts = row.texts
-        component = self.get_component_rich_style("datatable--cursor") if cursor else Style()
+        component = cursor_style if cursor else Style()
         post = Style.from_color(color=component.color) + Style.null()
         console = self.app.console
         segments: list[Segment] = []
