@@ -10,7 +10,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from jaraba_tui.collectors.common import (
     EndpointError,
@@ -264,12 +264,74 @@ def elect_master(
 # -- I/O -------------------------------------------------------------------------------------
 
 
+@runtime_checkable
+class PipelineClient(Protocol):
+    """A :class:`RedisClient` that also sends several commands in one round trip
+    (:meth:`jaraba_tui.transport.redis.AsyncRedisClient.pipeline`)."""
+
+    endpoint: str
+
+    async def command(self, *args: str) -> Any: ...
+
+    async def pipeline(self, *commands: tuple[str, ...]) -> list[Any]: ...
+
+
+class _Answered:
+    """A Sentinel's replies fetched in one round trip, handed out as its ``command`` would
+    (the same reply, or the same exception raised); any other command goes to the client.
+    Each answer is handed out once: asking again asks the server."""
+
+    def __init__(self, client: RedisClient, answers: dict[tuple[str, ...], Any]) -> None:
+        self.endpoint = client.endpoint
+        self._client = client
+        self._answers = answers
+
+    async def command(self, *args: str) -> Any:
+        if args not in self._answers:
+            return await self._client.command(*args)
+        answer = self._answers.pop(args)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+async def _prefetch(c: RedisClient, master_name: str, timeout: float | None) -> RedisClient:
+    """The five questions of a Sentinel poll in one round trip when the client can pipeline
+    (issue 6: five round trips and five commands' client overhead per Sentinel, at every
+    poll). A failure of the whole round trip is the answer to each question, so the poll
+    below reports it as it would have reported it at its first question."""
+    if not isinstance(c, PipelineClient):
+        return c
+    asked = [
+        ("SENTINEL", "MASTERS"),
+        ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", master_name),
+        ("SENTINEL", "REPLICAS", master_name),
+        ("SENTINEL", "SENTINELS", master_name),
+        ("SENTINEL", "CKQUORUM", master_name),
+    ]
+    replies: list[Any]
+    try:
+        if timeout is None:
+            replies = await c.pipeline(*asked)
+        else:
+            async with asyncio.timeout(timeout):
+                replies = await c.pipeline(*asked)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        replies = [exc] * len(asked)
+    return _Answered(c, dict(zip(asked, replies, strict=True)))
+
+
 async def collect_sentinel(
     t: SentinelTarget, master_name: str, timeout: float | None = None
 ) -> SentinelSnapshot:
     """One Sentinel's view; its commands in sequence, stopping after a connection failure."""
     sw = Stopwatch()
-    c, ep = t.client, t.client.endpoint
+    c, ep = await _prefetch(t.client, master_name, timeout), t.client.endpoint
     errors: list[EndpointError] = []
 
     async def ask(step: str, *args: str) -> tuple[Any, EndpointError | None]:

@@ -124,6 +124,34 @@ class AsyncRedisClient:
                 await self._reset()
             raise translate(exc, self.endpoint) from None
 
+    async def pipeline(self, *commands: tuple[str, ...]) -> list[Any]:
+        """Several commands in one round trip (no MULTI): per command, its decoded reply or
+        the :class:`TransportError` its error reply makes (as :meth:`command` would raise
+        it). A failure of the connection itself raises, for all of them."""
+        if not commands or not all(commands):
+            raise ValueError("pipeline() needs commands, each with at least its name")
+        client = await self._get()
+        try:
+            async with asyncio.timeout(self._timeouts.total):
+                pipe = client.pipeline(transaction=False)
+                for args in commands:
+                    pipe.execute_command(*args)
+                replies: list[Any] = await pipe.execute(raise_on_error=False)
+        except TimeoutError:
+            await self._reset()
+            raise error(
+                f"no answer within {self._timeouts.total:g}s",
+                kind="timeout",
+                endpoint=self.endpoint,
+            ) from None
+        except (rexc.RedisError, OSError) as exc:
+            if isinstance(exc, rexc.ConnectionError | rexc.TimeoutError | OSError):
+                await self._reset()
+            raise translate(exc, self.endpoint) from None
+        return [
+            translate(r, self.endpoint) if isinstance(r, rexc.RedisError) else r for r in replies
+        ]
+
     async def _reset(self) -> None:
         client, self._client, self._client_addr = self._client, None, None
         if client is not None:

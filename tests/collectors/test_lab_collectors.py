@@ -16,10 +16,16 @@ import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from jaraba_tui.collectors import alerts, galera, haproxy, hosts, proxysql, redis
+from jaraba_tui.collectors.sentinel import (
+    PipelineClient,
+    SentinelSnapshot,
+    collect_sentinel,
+)
 from jaraba_tui.collectors.sentinel_events import SentinelEvent, sentinel_events
 from jaraba_tui.collectors.stack import collect_stack
 from jaraba_tui.model.events import EventKind, diff
@@ -108,6 +114,45 @@ async def test_redis_master_is_what_the_sentinels_agree_on(lab_io: LabIO) -> Non
     assert all(i.info is not None and i.info.master_link_status == "up" for i in replicas)
     assert {r.address for r in master.info.replicas} == {i.address for i in replicas}
     assert problems(evaluate(StackSnapshot(collected_at=snap.collected_at, redis=snap))) == []
+
+
+class _OneByOne:
+    """A Sentinel client without ``pipeline``: the poll asks its questions one by one."""
+
+    def __init__(self, client: Any) -> None:
+        self.endpoint = client.endpoint
+        self._client = client
+
+    async def command(self, *args: str) -> Any:
+        return await self._client.command(*args)
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("lab_io", ["production"], indirect=True)
+async def test_sentinel_questions_in_one_round_trip_same_answers(lab_io: LabIO) -> None:
+    """The product's client pipelines a Sentinel poll's five questions: same view as asking
+    them one by one (the parts that do not change from one second to the next)."""
+    require_lab(*SENTINELS)
+
+    def view(s: SentinelSnapshot) -> tuple[object, ...]:
+        m = s.master
+        return (
+            s.errors,
+            s.master_addr,
+            None if m is None else (m.name, m.address, m.flags, m.quorum, m.num_other_sentinels),
+            sorted((r.address, r.flags) for r in s.replicas),
+            sorted((p.ip, p.port, p.runid) for p in s.peers),
+            s.quorum,
+        )
+
+    for t in lab_io.sentinels:
+        assert isinstance(t.client, PipelineClient)
+        piped = await collect_sentinel(t, "jaraba-master", timeout=5)
+        plain = await collect_sentinel(replace(t, client=_OneByOne(t.client)), "jaraba-master", 5)
+        assert piped.errors == () and piped.master is not None and piped.replicas
+        assert view(piped) == view(plain)
 
 
 async def test_prometheus_and_alertmanager_answer(lab_io: LabIO) -> None:

@@ -55,6 +55,38 @@ async def test_sentinel_without_password(timeouts: Timeouts) -> None:
         await sentinel.close()
 
 
+async def test_pipeline_answers_each_command_like_command(timeouts: Timeouts) -> None:
+    require_lab(26379)
+    sentinel = redis(26379, timeouts, env=None)
+    try:
+        m = "jaraba-master"
+        addr, bad, pong = await sentinel.pipeline(
+            ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", m), ("SENTINEL", "NO-SUCH-THING"), ("PING",)
+        )
+        assert addr == await sentinel.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", m)
+        with pytest.raises(TransportError) as one:
+            await sentinel.command("SENTINEL", "NO-SUCH-THING")
+        assert isinstance(bad, TransportError) and (bad.kind, str(bad)) == (
+            one.value.kind,
+            str(one.value),
+        )
+        assert pong is True
+    finally:
+        await sentinel.close()
+
+
+async def test_pipeline_refused_and_tarpit_raise(closed_port: int, tarpit: int) -> None:
+    short = Timeouts(connect=1.0, read=1.0)
+    for port, kind in ((closed_port, "refused"), (tarpit, "timeout")):
+        client = redis(port, short)
+        start = time.monotonic()
+        with pytest.raises(TransportError) as info:
+            await client.pipeline(("PING",), ("PING",))
+        await client.close()
+        assert info.value.kind == kind
+        assert time.monotonic() - start < short.connect + short.read + 1.5
+
+
 @pytest.mark.parametrize("env", ["JARABA_TEST_REDIS_BAD_PW", None])
 async def test_bad_or_missing_password_is_auth(env: str | None, timeouts: Timeouts) -> None:
     require_lab(6379)
