@@ -66,15 +66,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import cpu_seconds, fd_counts, status_kb
 from harnessdata import engine_stats
 
-from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.profile import load_profile
+
+if TYPE_CHECKING:  # not imported before the fork: the product forks before the model
+    from jaraba_tui.engine import EngineUpdate
 
 ENGINE_ENV = "JARABA_BENCH_ENGINE"
 ENGINES = ("process", "thread")
