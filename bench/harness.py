@@ -41,7 +41,8 @@ screen update; one that did not (the update changed no visible widget) is shown 
 (framed false).
 Also timed: ``decode`` (process: the console's read, unpickle and rebuild of the update,
 ``ProcessEngineSource._readable``), ``apply`` (the app's ``_apply`` and ``_draw_updates``),
-``frame`` [start, s, pane, painted], ``goto``, ``show``, ``recompose``.
+``frame`` [start, s, pane, painted], ``goto``, ``show``, ``recompose``; ``relayout``
+[wall, widget class, caller chain]: each ``Widget.refresh(layout=True)``.
 
 Lines: the console writes ``--stats`` (every ``--every`` s: its own RSS, peak RSS, PSS,
 fds, sockets, threads, asyncio tasks, CPU seconds, timeline length, and in ``engine`` the
@@ -91,6 +92,7 @@ T: dict[str, list[Any]] = {
     "recompose": [],
     "show": [],
     "goto": [],
+    "relayout": [],
 }
 CURRENT = {"pane": "overview"}
 #: The PollEngine instances built in this process (the engine's own figures).
@@ -315,6 +317,13 @@ def install_ui_timers() -> type:
 
     def counted_refresh(self: Widget, *args: Any, **kwargs: Any) -> Any:
         REFRESHES[0] += 1  # a widget asked to be repainted: the next screen update paints it
+        if kwargs.get("layout"):  # who asks for a new layout (a screen update that reflows)
+            f = sys._getframe(1)
+            chain = []
+            while f is not None and len(chain) < 3:
+                chain.append(f"{Path(f.f_code.co_filename).stem}.{f.f_code.co_name}")
+                f = f.f_back
+            T["relayout"].append([round(time.time(), 4), type(self).__name__, " < ".join(chain)])
         return orig_refresh(self, *args, **kwargs)
 
     Widget.refresh = counted_refresh  # type: ignore[method-assign]
