@@ -408,3 +408,35 @@ async def test_q_quits_with_code_zero(degraded: list[EngineUpdate], tmp_path: Pa
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_full_collections_wait_for_the_next_keys_screen_after_the_heap_freeze(
+    degraded: list[EngineUpdate], tmp_path: Path
+) -> None:
+    import gc
+
+    from jaraba_tui.ui import app as app_module
+
+    before = gc.get_threshold()
+    app = make_app(degraded, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app, degraded[-1])
+        if gc.get_freeze_count():
+            pytest.skip("something else in this process froze the heap")
+        app._freeze_heap()  # what the timer does 3 s after the first drawings
+        assert gc.get_freeze_count() and gc.get_threshold()[2] == 1_000_000  # none on its own
+        done = app._last_full_gc
+        await pilot.press("2")
+        await pilot.pause()
+        assert app._last_full_gc == done  # not due: nothing ran
+        app._last_full_gc -= app_module.FULL_GC_EVERY  # due now
+        app._last_input = float("inf")  # never quiet: only a key's screen may run it
+        app._collect_when_quiet()
+        assert app._last_full_gc < done
+        await pilot.press("3")
+        for _ in range(20):
+            await pilot.pause()
+            if app._last_full_gc > done:
+                break
+        assert app._last_full_gc > done and pane(app) == "proxysql"
+    assert gc.get_threshold() == before and not gc.get_freeze_count()  # restored at exit
