@@ -3,11 +3,15 @@ only the newest log rows in between (issue 6), with the same summaries as a full
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from jaraba_tui.collectors import proxysql
+from jaraba_tui.transport.base import TransportError
 from tests.collectors.captured import load
-from tests.collectors.fakes import FakeSql
+from tests.collectors.fakes import FakeSql, refused
 from tests.collectors.scenarios import CLOCK, proxysql_sql
 
 LOGS = (
@@ -91,3 +95,50 @@ async def test_an_error_drops_the_memo() -> None:
     broken.calls.clear()
     await proxysql.collect(target_b, clock=CLOCK)
     assert proxysql.Q_PING_LOG in broken.calls and proxysql.Q_VERSION_COMMENT in broken.calls
+
+
+class FakeBatchSql(FakeSql):
+    """FakeSql that also runs statements in one hand-off, like PyMySqlClient.query_many:
+    each answered as ``query`` would, stopping after a failure that ends the connection."""
+
+    def __init__(self, endpoint: str, script: Any) -> None:
+        super().__init__(endpoint, script)
+        self.batches = 0
+
+    async def query_many(self, statements: Any) -> list[Any]:
+        self.batches += 1
+        out: list[Any] = []
+        for sql in statements:
+            try:
+                out.append(await self.query(sql))
+            except TransportError as exc:
+                out.append(exc)
+                if exc.kind in ("refused", "timeout", "auth"):
+                    break
+        return out
+
+
+BATCH_CASES: dict[str, dict[str, object]] = {
+    "healthy": {},
+    "a table missing": {
+        proxysql.Q_GALERA_HG: TransportError("no such table", kind="other"),
+    },
+    "refused midway": {proxysql.Q_POOL: refused("127.0.0.1:6032")},
+    "refused": {"*": refused("127.0.0.1:6032")},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BATCH_CASES))
+async def test_one_hand_off_same_snapshot_as_one_by_one(case: str) -> None:
+    over = BATCH_CASES[case]
+    plain = proxysql_sql(over=over)
+    if "*" in over:
+        plain.script = dict(over)
+    batch = FakeBatchSql(plain.endpoint, plain.script)
+    t_one, t_two = proxysql.ProxySQLTarget("p", plain), proxysql.ProxySQLTarget("p", batch)
+    for _ in range(2):  # a full read, then (healthy) the newest-rows reads, unscripted here
+        one = await proxysql.collect(t_one, clock=CLOCK)
+        two = await proxysql.collect(t_two, clock=CLOCK)
+        assert replace(two, elapsed_ms=0) == replace(one, elapsed_ms=0)
+    assert batch.batches == 2
+    assert batch.calls == plain.calls  # the same statements, in the same order

@@ -100,6 +100,31 @@ async def test_sql_errors_keep_the_connection(timeouts: Timeouts) -> None:
         await sql.close()
 
 
+async def test_query_many_answers_each_statement_like_query(
+    closed_port: int, timeouts: Timeouts
+) -> None:
+    require_lab(3307)
+    sql = client(3307, timeouts)
+    try:
+        one, bad, two = await sql.query_many(
+            ["SELECT CONNECTION_ID() AS id", "SELEC nonsense", "SELECT CONNECTION_ID() AS id"]
+        )
+        assert isinstance(one, list) and isinstance(two, list) and one == two  # kept
+        with pytest.raises(TransportError) as info:
+            await sql.query("SELEC nonsense")
+        assert isinstance(bad, TransportError)
+        assert (bad.kind, str(bad)) == (info.value.kind, str(info.value))
+        with pytest.raises(TransportError, match="resets server counters"):
+            await sql.query_many(["SELECT 1", "FLUSH STATUS"])  # refused before any I/O
+    finally:
+        await sql.close()
+    gone = client(closed_port, timeouts)
+    answers = await gone.query_many(["SELECT 1", "SELECT 2"])  # stops at the lost link
+    await gone.close()
+    assert len(answers) == 1 and isinstance(answers[0], TransportError)
+    assert answers[0].kind == "refused"
+
+
 async def test_counter_resets_are_refused_before_reaching_the_server(timeouts: Timeouts) -> None:
     sql = client(1, timeouts)  # never connects: refused before any I/O
     for statement in (
