@@ -92,6 +92,9 @@ GC_CHECK = 0.5
 FULL_GC_AFTER = 20
 FULL_GC_EVERY = 60.0
 GC_QUIET = 0.6
+#: ... "right after": this long after the key's screen is composed, so that the writer thread
+#: has put it on the terminal (a collection holds the interpreter lock it needs).
+GC_AFTER_KEY = 0.05
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,9 @@ class JarabaApp(App[int]):
         if due >= 2.0 or (due >= 1.0 and time.monotonic() - self._last_input >= GC_QUIET):
             self._collect()
 
+    def _collect_soon(self) -> None:
+        self.set_timer(GC_AFTER_KEY, self._collect_after_key)
+
     def _collect_after_key(self) -> None:
         if self._gc_after_key:  # not done by the timer meanwhile
             self._collect()
@@ -389,7 +395,7 @@ class JarabaApp(App[int]):
             if self._gc_threshold is not None and not self._gc_after_key and self._gc_due() >= 1:
                 # after this key's screen is drawn: the user is reading it
                 self._gc_after_key = True
-                self.call_after_refresh(self._collect_after_key)
+                self.call_after_refresh(self._collect_soon)
         await super().on_event(event)
 
     def _panes(self) -> list[Pane]:

@@ -435,7 +435,7 @@ async def test_full_collections_wait_for_the_next_keys_screen_after_the_heap_fre
         assert app._last_full_gc < done
         await pilot.press("3")
         for _ in range(20):
-            await pilot.pause()
+            await pilot.pause(0.02)
             if app._last_full_gc > done:
                 break
         assert app._last_full_gc > done and pane(app) == "proxysql"
