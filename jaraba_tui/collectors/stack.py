@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from jaraba_tui.collectors import alerts, galera, haproxy, hosts, proxysql, redis
@@ -44,27 +45,33 @@ async def collect_stack(
     """``timeout`` bounds each endpoint step, ``layer_timeout`` each whole layer."""
     sw = Stopwatch()
     t = targets
-    jobs: dict[str, Awaitable[Any]] = {}
+    # Factories, not coroutines: a poll cancelled before its jobs start (the engine
+    # stopping) must not leave collector coroutines created and never awaited.
+    jobs: dict[str, Callable[[], Awaitable[Any]]] = {}
     if t.galera:
-        jobs["galera"] = galera.collect(t.galera, clock=clock, timeout=timeout)
+        jobs["galera"] = lambda: galera.collect(t.galera, clock=clock, timeout=timeout)
     if t.proxysql is not None:
-        jobs["proxysql"] = proxysql.collect(t.proxysql, clock=clock, timeout=timeout)
+        proxy = t.proxysql
+        jobs["proxysql"] = lambda: proxysql.collect(proxy, clock=clock, timeout=timeout)
     if t.haproxy is not None:
-        jobs["haproxy"] = haproxy.collect(t.haproxy, clock=clock, timeout=timeout)
+        hap = t.haproxy
+        jobs["haproxy"] = lambda: haproxy.collect(hap, clock=clock, timeout=timeout)
     if t.redis or t.sentinels:
-        jobs["redis"] = redis.collect(
+        jobs["redis"] = lambda: redis.collect(
             t.redis, t.sentinels, t.master_name, clock=clock, timeout=timeout
         )
     if t.prometheus is not None or t.alertmanager is not None:
-        jobs["alerts"] = alerts.collect(t.prometheus, t.alertmanager, clock=clock, timeout=timeout)
+        jobs["alerts"] = lambda: alerts.collect(
+            t.prometheus, t.alertmanager, clock=clock, timeout=timeout
+        )
     for h in t.hosts:
-        jobs[f"hosts:{h.name}"] = hosts.collect(h, clock=clock, timeout=timeout)
+        jobs[f"hosts:{h.name}"] = partial(hosts.collect, h, clock=clock, timeout=timeout)
 
-    async def bounded(job: Awaitable[Any]) -> Any:
+    async def bounded(make: Callable[[], Awaitable[Any]]) -> Any:
         if layer_timeout is None:
-            return await job
+            return await make()
         async with asyncio.timeout(layer_timeout):
-            return await job
+            return await make()
 
     results = await asyncio.gather(*(bounded(j) for j in jobs.values()), return_exceptions=True)
     layers: dict[str, Any] = {}
