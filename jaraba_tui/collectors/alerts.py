@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from jaraba_tui.collectors.common import (
     Clock,
@@ -21,6 +21,8 @@ from jaraba_tui.collectors.common import (
     text,
 )
 from jaraba_tui.transport.base import HttpClient, TransportError
+
+T = TypeVar("T")
 
 
 class AlertsParseError(ParseError):
@@ -145,6 +147,10 @@ def _json(body: str | Any) -> Any:
 def _str_map(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         return {}
+    if value.__class__ is dict and all(
+        k.__class__ is str and v.__class__ is str for k, v in value.items()
+    ):
+        return dict(value)  # JSON's usual labels: text() of each would be itself
     return {text(k): text(v) for k, v in value.items()}
 
 
@@ -250,6 +256,32 @@ def parse_silences(body: str | Any) -> tuple[Silence, ...]:
 # -- I/O -------------------------------------------------------------------------------------
 
 
+class _Recent:
+    """The last few bodies each parser read, with what it made of them: an answer equal to
+    one of them (300 firing alerts rarely change between two polls) is not decoded and
+    parsed again, and its alerts are the same objects as before (the engine does not send
+    the console an unchanged part again). Parse errors are not kept."""
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[Callable[[str], Any], str, Any]] = []
+
+    def parse(self, parser: Callable[[str], T], body: str) -> T:
+        for n, (fn, seen, result) in enumerate(self._kept):
+            if fn is parser and seen == body:
+                if n:
+                    self._kept.insert(0, self._kept.pop(n))
+                return cast(T, result)
+        result = parser(body)
+        self._kept.insert(0, (parser, body, result))
+        del self._kept[self.SIZE :]
+        return result
+
+
+_RECENT = _Recent()
+
+
 async def _get(http: HttpClient, path: str) -> str:
     resp = await http.get(path)
     if resp.status != 200:
@@ -265,7 +297,7 @@ async def collect_prometheus(
     body, err = await guarded(ep, "alerts", lambda: _get(target.http, "/api/v1/alerts"), timeout)
     alerts = None
     if body is not None:
-        alerts, err = parsed(lambda: parse_prometheus_alerts(body), ep, "alerts")
+        alerts, err = parsed(lambda: _RECENT.parse(parse_prometheus_alerts, body), ep, "alerts")
     return PrometheusAlerts(target.name, ep, alerts or (), err, sw.ms())
 
 
@@ -278,13 +310,13 @@ async def collect_alertmanager(
     body, err = await guarded(ep, "alerts", lambda: _get(http, "/api/v2/alerts"), timeout)
     alerts = None
     if body is not None:
-        alerts, err = parsed(lambda: parse_am_alerts(body), ep, "alerts")
+        alerts, err = parsed(lambda: _RECENT.parse(parse_am_alerts, body), ep, "alerts")
     errors += [err] if err else []
     silences = None
     if err is None or err.kind not in ("timeout", "refused", "unreachable"):
         sbody, err = await guarded(ep, "silences", lambda: _get(http, "/api/v2/silences"), timeout)
         if sbody is not None:
-            silences, err = parsed(lambda: parse_silences(sbody), ep, "silences")
+            silences, err = parsed(lambda: _RECENT.parse(parse_silences, sbody), ep, "silences")
         errors += [err] if err else []
     live = tuple(s for s in silences or () if s.state != "expired")
     expired = sum(1 for s in silences or () if s.state == "expired")

@@ -87,3 +87,34 @@ def test_df_with_spaces_and_old_kernels() -> None:
         parse_df("no header\n")
     with pytest.raises(HostParseError):
         parse_loadavg("1 2")
+
+
+def test_an_unchanged_alerts_body_gives_back_the_same_alerts_and_a_changed_one_is_parsed() -> None:
+    from jaraba_tui.collectors.alerts import AlertsParseError, _Recent, parse_am_alerts
+
+    recent = _Recent()
+    body = (
+        '[{"fingerprint": "f1", "labels": {"alertname": "A", "severity": "critical"},'
+        ' "annotations": {}, "status": {"state": "active"}}]'
+    )
+    first = recent.parse(parse_am_alerts, body)
+    assert first == parse_am_alerts(body)
+    assert recent.parse(parse_am_alerts, "".join([body])) is first  # equal text, other object
+    changed = recent.parse(parse_am_alerts, body.replace("f1", "f2"))
+    assert changed[0].fingerprint == "f2" and changed is not first
+    with pytest.raises(AlertsParseError):
+        recent.parse(parse_am_alerts, "{not json")
+    with pytest.raises(AlertsParseError):  # an error is not kept: raised again
+        recent.parse(parse_am_alerts, "{not json")
+    for n in range(_Recent.SIZE):  # the oldest bodies are forgotten
+        recent.parse(parse_am_alerts, body.replace("f1", f"g{n}"))
+    assert recent.parse(parse_am_alerts, body) is not first
+    assert recent.parse(parse_am_alerts, body) == first
+
+
+def test_labels_of_plain_strings_and_of_other_values_read_the_same() -> None:
+    from jaraba_tui.collectors.alerts import _str_map
+
+    assert _str_map({"a": "1", "b": "x"}) == {"a": "1", "b": "x"}
+    assert _str_map({"a": 1, "b": None, "c": "z"}) == {"a": "1", "b": "", "c": "z"}
+    assert _str_map(["a"]) == {}
