@@ -14,7 +14,7 @@ from jaraba_tui.model.findings import Severity
 from jaraba_tui.model.health.alerts import SEVERITY_OF_LABEL
 from jaraba_tui.ui.format import Palette, age, clock_time, ellipsize, sev_text, where
 from jaraba_tui.ui.widgets.layers import note
-from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
+from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx, set_text
 from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
 from jaraba_tui.ui.widgets.table import KeyedTable
 
@@ -45,21 +45,41 @@ def _am_key(a: AmAlert) -> str:
     return f"am:{a.fingerprint}"
 
 
-def am_match(p: PromAlert, by_name: dict[str, list[AmAlert]]) -> AmAlert | None:
+class AmIndex:
+    """The Alertmanager alerts, to find Prometheus alerts' copies (:func:`am_match`): by name,
+    then by the values of the labels the Prometheus alert has (300 alerts of one name were a
+    scan of 300 for each of 300)."""
+
+    def __init__(self, am_alerts: Sequence[AmAlert]) -> None:
+        self.by_name: dict[str, list[AmAlert]] = {}
+        for am in am_alerts:
+            self.by_name.setdefault(am.name, []).append(am)
+        # (name, label names) -> those labels' values -> the first alert holding them
+        self._by_values: dict[tuple[str, tuple[str, ...]], dict[tuple[str | None, ...], AmAlert]]
+        self._by_values = {}
+
+    def match(self, p: PromAlert) -> AmAlert | None:
+        group = self.by_name.get(p.name)
+        if not group:
+            return None
+        names = tuple(p.labels)
+        index = self._by_values.get((p.name, names))
+        if index is None:
+            index = self._by_values[(p.name, names)] = {}
+            for am in group:
+                index.setdefault(tuple(am.labels.get(k) for k in names), am)
+        return index.get(tuple(p.labels.values()))
+
+
+def am_match(p: PromAlert, by_name: AmIndex) -> AmAlert | None:
     """Alertmanager's copy of a Prometheus alert: same name, every Prometheus label equal
-    (Alertmanager's may carry more: the external labels). ``by_name``: the Alertmanager
-    alerts by name (:func:`am_by_name`; not a scan of every alert for each of 300)."""
-    for am in by_name.get(p.name, ()):
-        if all(am.labels.get(k) == v for k, v in p.labels.items()):
-            return am
-    return None
+    (Alertmanager's may carry more: the external labels); the first such, in Alertmanager's
+    order. ``by_name``: :func:`am_by_name` of the Alertmanager alerts."""
+    return by_name.match(p)
 
 
-def am_by_name(am_alerts: Sequence[AmAlert]) -> dict[str, list[AmAlert]]:
-    out: dict[str, list[AmAlert]] = {}
-    for am in am_alerts:
-        out.setdefault(am.name, []).append(am)
-    return out
+def am_by_name(am_alerts: Sequence[AmAlert]) -> AmIndex:
+    return AmIndex(am_alerts)
 
 
 def _am_word(am: AmAlert | None) -> str:
@@ -200,7 +220,7 @@ class AlertsPane(LayerPane):
         a = update.snapshot.alerts
         info = self.query_one("#alerts-info", Static)
         if a is None:
-            info.update(note("Prometheus/Alertmanager not polled", pal))
+            set_text(info, note("Prometheus/Alertmanager not polled", pal))
             return
         bits = []
         if a.prometheus is not None:
@@ -214,7 +234,7 @@ class AlertsPane(LayerPane):
                 f"Alertmanager {where(a.alertmanager.endpoint)} · "
                 f"{a.alertmanager.expired_silences} expired silences"
             )
-        info.update(Text(" · ".join(bits), style=pal.muted))
+        set_text(info, Text(" · ".join(bits), style=pal.muted))
         self.query_one("#alerts-table", KeyedTable).set_rows(alert_rows(a, ctx.now, pal))
         self.query_one("#alerts-silences", KeyedTable).set_rows(silence_rows(a))
         self.query_one("#alerts-sparks", SparkPanel).show(

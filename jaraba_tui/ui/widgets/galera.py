@@ -11,7 +11,7 @@ from jaraba_tui.collectors.galera import GaleraNodeSnapshot
 from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.ui.format import Palette, num, pct
 from jaraba_tui.ui.widgets.layers import health_cell, note, state_cell
-from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
+from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx, set_text
 from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
 from jaraba_tui.ui.widgets.table import KeyedTable
 
@@ -139,7 +139,9 @@ class GaleraPane(LayerPane):
         table = self.query_one("#galera-nodes", KeyedTable)
         if g is None:
             table.set_rows([])
-            self.query_one("#galera-detail", Static).update(note("Galera not polled", ctx.palette))
+            set_text(
+                self.query_one("#galera-detail", Static), note("Galera not polled", ctx.palette)
+            )
             return
         table.set_rows([(n.name, _node_row(n, update, ctx.palette)) for n in g.nodes])
         series: list[Series] = []
@@ -172,14 +174,14 @@ class GaleraPane(LayerPane):
         detail = self.query_one("#galera-detail", Static)
         log = self.query_one("#galera-log", Static)
         if node is None:
-            detail.update(note("no nodes", self.ctx.palette))
-            log.update("")
+            set_text(detail, note("no nodes", self.ctx.palette))
+            set_text(log, "")
             return
-        detail.update(node_detail(node, self.ctx.palette))
+        set_text(detail, node_detail(node, self.ctx.palette))
         text = error_log(node, self.ctx.palette)
         if text != self._shown_log:
             self._shown_log = text
-            log.update(text)
+            set_text(log, text)
             # anchored: it stays at the newest line through the re-layouts that follow (a
             # one-off scroll_end raced the wrap of the new text), until the user scrolls up
             self.query_one("#galera-log-box", VerticalScroll).anchor()

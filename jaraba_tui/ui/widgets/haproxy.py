@@ -18,7 +18,7 @@ from jaraba_tui.ui.widgets.layers import (
     note,
     state_cell,
 )
-from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
+from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx, set_text
 from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
 from jaraba_tui.ui.widgets.table import KeyedTable
 
@@ -229,7 +229,7 @@ class HAProxyPane(LayerPane):
         h = update.snapshot.haproxy
         live = self.query_one("#haproxy-live", Static)
         if h is None:
-            live.update(note("HAProxy not polled", pal))
+            set_text(live, note("HAProxy not polled", pal))
             return
         line = colour_badge(h, pal)
         src = f"stats via {h.stat_source}" if h.stat_source else "no stats"
@@ -239,7 +239,7 @@ class HAProxyPane(LayerPane):
         if h.map_entries:
             entries = ", ".join(f"{k}={v}" for k, v in sorted(h.map_entries.items()))
             line.append(f"\nmap {h.map_path or ''}: {entries}", style=pal.muted)
-        live.update(line)
+        set_text(live, line)
         self.query_one("#haproxy-proxies", KeyedTable).set_rows(proxy_rows(h, update, pal))
         if self._memo is None or self._memo.pal != pal:
             self._memo, self._kept = CellMemo(pal), {}

@@ -90,17 +90,41 @@ def same_text(a: Text, b: Text) -> bool:
     return a == b and a.style == b.style
 
 
-def set_text(widget: Static, text: Text) -> None:
-    """``Static.update`` only when the text changed, and without a layout pass when it
-    stays one line that fits (a layout pass is the costly part of a redraw)."""
+def _hidden_pane(widget: Widget) -> Pane | None:
+    """The hidden pane that holds ``widget`` (None: its pane is on screen, or no pane)."""
+    node = widget.parent
+    while isinstance(node, Widget):
+        if isinstance(node, Pane):
+            return None if node.display else node
+        node = node.parent
+    return None
+
+
+def set_text(widget: Static, content: Text | str) -> None:
+    """``Static.update`` only when the text changed, and with a layout pass (the costly part
+    of a redraw: it reflows the whole screen) only when the widget's height changes: the
+    number of lines it takes in its width, wrapped (its width is its container's). A widget of a
+    hidden pane is never laid out while hidden: its pane lays it out when shown
+    (:meth:`Pane.before_show`)."""
+    text = Text(content) if isinstance(content, str) else content
     old = getattr(widget, "_jaraba_text", None)
     if isinstance(old, Text) and same_text(old, text):
         return
-    room = widget.content_region.width or widget.size.width
-    one_line = "\n" not in text.plain and 0 < text.cell_len <= room
-    was_one_line = isinstance(old, Text) and "\n" not in old.plain and old.cell_len <= room
     widget._jaraba_text = text  # type: ignore[attr-defined]
-    widget.update(text, layout=not (one_line and was_one_line))
+    hidden = _hidden_pane(widget)
+    if hidden is not None:
+        hidden._relayout.add(widget)
+        widget.update(text, layout=False)
+        return
+    room = widget.content_region.width
+    if room <= 0 or not isinstance(old, Text):  # not laid out yet
+        widget.update(text)
+        return
+    # the heights as Textual's layout computes them (the new one is kept for the layout)
+    before = widget.get_content_height(widget.size, widget.size, room)
+    widget.update(text, layout=False)
+    if widget.get_content_height(widget.size, widget.size, room) != before:
+        widget.refresh(layout=True)
 
 
 def layer_severity(findings: Iterable[Finding], layer: str, state: LayerState) -> Severity:
@@ -146,6 +170,7 @@ class Pane(Vertical):
         self._drew_update = False  # an update has been drawn (not only "waiting")
         self._draw_cost = 0.0  # CPU seconds of the last drawing
         self._idle_draw = False  # a drawing while hidden is scheduled
+        self._relayout: set[Widget] = set()  # changed while hidden: laid out when shown
 
     def compose(self) -> ComposeResult:
         yield from self.compose_content()
@@ -194,10 +219,20 @@ class Pane(Vertical):
         if self._dirty:
             self.redraw()
         self.draw_age(ctx)
+        self._lay_out_changed()
 
     def on_show(self) -> None:
         if self._dirty:
             self.redraw()
+        self._lay_out_changed()
+
+    def _lay_out_changed(self) -> None:
+        """Lay out what changed while the pane was hidden (:func:`set_text`): requested
+        with the pane's own showing, it costs no layout pass of its own."""
+        if self._relayout:
+            for widget in self._relayout:
+                widget.refresh(layout=True)
+            self._relayout.clear()
 
     def draw_key(self, update: EngineUpdate | None, ctx: RenderCtx) -> object:
         """What the pane's drawing depends on (compared with the last drawing's: equal means

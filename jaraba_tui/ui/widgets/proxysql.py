@@ -11,7 +11,7 @@ from jaraba_tui.collectors.proxysql import PoolEntry, ProxyServer, ProxySQLSnaps
 from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.ui.format import Palette, ellipsize, num
 from jaraba_tui.ui.widgets.layers import health_cell, note, state_cell
-from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
+from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx, set_text
 from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
 from jaraba_tui.ui.widgets.table import KeyedTable
 
@@ -110,7 +110,7 @@ class ProxySQLPane(LayerPane):
         p = update.snapshot.proxysql
         info = self.query_one("#proxysql-info", Static)
         if p is None:
-            info.update(note("ProxySQL not polled", pal))
+            set_text(info, note("ProxySQL not polled", pal))
             return
         line = Text()
         if p.is_standin:
@@ -119,7 +119,7 @@ class ProxySQLPane(LayerPane):
         line.append(f"{p.endpoint} · version {p.version or '?'}")
         if "Client_Connections_connected" in p.counters:
             line.append(f" · {p.counters['Client_Connections_connected']} clients")
-        info.update(line)
+        set_text(info, line)
         self.query_one("#proxysql-backends", KeyedTable).set_rows(backend_rows(p, update, pal))
 
         series = [
@@ -157,7 +157,7 @@ class ProxySQLPane(LayerPane):
                 mon.append(f"monitor {label} {c.address}: {c.error}", style=pal.warn)
         if not mon:
             mon = note("monitor: no recent errors", pal)
-        self.query_one("#proxysql-monitor", Static).update(mon)
+        set_text(self.query_one("#proxysql-monitor", Static), mon)
         self.query_one("#proxysql-digests", KeyedTable).set_rows(
             [
                 (

@@ -12,7 +12,7 @@ from jaraba_tui.collectors.sentinel import norm_addr
 from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.ui.format import Palette, age, num, pct, size
 from jaraba_tui.ui.widgets.layers import health_cell, note, state_cell
-from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx
+from jaraba_tui.ui.widgets.pane import LayerPane, RenderCtx, set_text
 from jaraba_tui.ui.widgets.sparks import Series, SparkPanel
 from jaraba_tui.ui.widgets.table import KeyedTable
 
@@ -139,14 +139,14 @@ class RedisPane(LayerPane):
         r = update.snapshot.redis
         head = self.query_one("#redis-master", Static)
         if r is None:
-            head.update(note("Redis not polled", pal))
+            set_text(head, note("Redis not polled", pal))
             return
         line = Text("master ", style="bold")
         line.append(r.master or "UNKNOWN", style=f"bold {pal.ok if r.master else pal.crit}")
         votes = "; ".join(f"{', '.join(who)} → {addr}" for addr, who in r.master_votes.items())
         line.append(f"  ({r.master_source}: {votes or 'no votes'})", style=pal.muted)
         line.append(f"  · {r.master_name}", style=pal.muted)
-        head.update(line)
+        set_text(head, line)
         self.query_one("#redis-instances", KeyedTable).set_rows(instance_rows(r, update, pal))
         self.query_one("#redis-sentinels", KeyedTable).set_rows(sentinel_rows(r, update, pal))
         series = [Series(f"{i.name} ops/s", f"redis.{i.name}.ops_per_s") for i in r.instances]
