@@ -244,7 +244,8 @@ class PyMySqlClient:
                     count = cur.execute(sql, args)
                     if not fetch:
                         return int(count)
-                    return [dict(row) for row in cur.fetchall()]
+                    # DictCursor's rows are new dicts already, this cursor's own: no copy
+                    return list(cur.fetchall())
             except Exception as exc:
                 code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
                 connection_level = not isinstance(exc, myerr.MySQLError) or code >= 2000
