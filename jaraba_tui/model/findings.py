@@ -68,8 +68,13 @@ class Finding(Serialisable):
     code: str = ""
 
     def sort_key(self) -> tuple[int, int, str, str]:
-        comp = COMPONENTS.index(self.component) if self.component in COMPONENTS else 99
-        return (-self.severity.rank, comp, self.target, self.message)
+        # by table: the engine sorts every finding (300 alerts' among them) on every poll
+        comp = _COMPONENT_ORDER.get(self.component, 99)
+        return (_WORST_FIRST[self.severity], comp, self.target, self.message)
+
+
+_COMPONENT_ORDER = {c: n for n, c in reversed(list(enumerate(COMPONENTS)))}
+_WORST_FIRST = {s: -r for s, r in _RANK.items()}
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
