@@ -388,14 +388,44 @@ class FrameReader:
         return out
 
 
+#: Parts of a layer's data that stay the same objects from one poll to the next while
+#: the servers' answers do not change (the alerts collector hands back the alerts it
+#: parsed before for an equal answer), though the layer's data around them is new (its
+#: time, its elapsed_ms). Sent once; while the same object, an ``update`` names it in
+#: ``same`` (layer -> paths) and carries an empty tuple in its place: 300 + 300 alerts
+#: are not pickled by the engine and unpickled by the console on every alerts poll, and
+#: the console gets the very objects it already holds.
+KEPT_PARTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "alerts": (("prometheus", "alerts"), ("alertmanager", "alerts"), ("alertmanager", "silences")),
+}
+
+
+def _part(data: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        if data is None:
+            return None
+        data = getattr(data, name, None)
+    return data
+
+
+def _with_part(data: Any, path: tuple[str, ...], value: Any) -> Any:
+    """``data`` (frozen dataclasses) with the object at ``path`` replaced by ``value``."""
+    if not path:
+        return value
+    inner = getattr(data, path[0])
+    return replace(data, **{path[0]: _with_part(inner, path[1:], value)})
+
+
 class UpdateEncoder:
     """EngineUpdate -> an ``update`` message holding only what changed since the last one
-    (snapshot fields by identity, layer states and findings by value)."""
+    (snapshot fields by identity, their :data:`KEPT_PARTS` by identity too, layer states
+    and findings by value)."""
 
     def __init__(self) -> None:
         self._view: dict[str, Any] = {}
         self._states: dict[str, Any] = {}
         self._findings: Any = _MISSING
+        self._parts: dict[tuple[str, tuple[str, ...]], Any] = {}  # the last ones sent
 
     def message(self, update: EngineUpdate) -> dict[str, Any]:
         snap = update.snapshot
@@ -415,11 +445,31 @@ class UpdateEncoder:
             "states": states,
             "events": update.events,
         }
+        same = self._same_parts(view)
+        if same:
+            message["same"] = same
         findings = update.findings
         if findings is not self._findings and findings != self._findings:
             message["findings"] = findings
         self._findings = findings
         return message
+
+    def _same_parts(self, view: dict[str, Any]) -> dict[str, list[tuple[str, ...]]]:
+        """Put an empty tuple in ``view`` for each kept part sent before as this object."""
+        same: dict[str, list[tuple[str, ...]]] = {}
+        for layer, paths in KEPT_PARTS.items():
+            if layer not in view:
+                continue
+            data = view[layer]
+            for path in paths:
+                part = _part(data, path)
+                before = self._parts.get((layer, path))
+                self._parts[(layer, path)] = part
+                if part and part is before:  # (not an empty tuple: one object for all)
+                    same.setdefault(layer, []).append(path)
+            for path in same.get(layer, ()):
+                view[layer] = _with_part(view[layer], path, ())
+        return same
 
 
 class UpdateDecoder:
@@ -442,6 +492,17 @@ class UpdateDecoder:
         layer = str(message["layer"])
         at = float(message["at"])
         view = message["view"]
+        for name, paths in message.get("same", {}).items():
+            data = view[name]
+            for path in paths:  # the object this console holds already
+                kept = _part(getattr(self.view, name, None), tuple(path))
+                if not kept:
+                    raise FrameError(f"the engine process referred to a {name} part never sent")
+                try:
+                    data = _with_part(data, tuple(path), kept)
+                except (AttributeError, TypeError) as exc:
+                    raise FrameError(f"a {name} part where there is none ({exc})") from None
+            view[name] = data
         if view:
             self.view = replace(self.view, **view)
         self.states.update(message["states"])
