@@ -62,3 +62,34 @@ def test_many_of_one_name() -> None:
         found = am_match(prom("Vec", idx=str(i)), index)
         assert found is not None and found.fingerprint == f"f{i}"
     assert am_match(prom("Vec", idx="300"), index) is None
+
+
+def test_kept_rows_are_the_rows() -> None:
+    from dataclasses import replace
+
+    from jaraba_tui.collectors.alerts import AlertmanagerState, AlertsSnapshot, PrometheusAlerts
+    from jaraba_tui.ui.format import Palette
+    from jaraba_tui.ui.widgets.alerts import KeptRow, alert_rows
+
+    proms = tuple(replace(prom("Vec", idx=str(i)), active_at=1000.0 - i * 60) for i in range(5))
+    ams = tuple(am(f"f{i}", "Vec", idx=str(i)) for i in range(3))
+
+    def snap(alerts: tuple[PromAlert, ...]) -> AlertsSnapshot:
+        return AlertsSnapshot(
+            1000.0,
+            PrometheusAlerts("p", "http://p", alerts, None),
+            AlertmanagerState("a", "http://a", ams, (), 0, ()),
+        )
+
+    pal = Palette()
+    kept: dict[str, KeptRow] = {}
+    first = alert_rows(snap(proms), 1000.0, pal, kept)
+    assert first == alert_rows(snap(proms), 1000.0, pal)
+    again = alert_rows(snap(proms), 1000.0, pal, kept)
+    assert [c for _, c in again] == [c for _, c in first]
+    assert all(a is b for (_, a), (_, b) in zip(again, first, strict=True))  # the same lists
+    # one alert changes state, the clock moves an age: those rows are rebuilt, and right
+    changed = (replace(proms[0], state="pending"), *proms[1:])
+    later = alert_rows(snap(changed), 1100.0, pal, kept)
+    assert later == alert_rows(snap(changed), 1100.0, pal)
+    assert later != first

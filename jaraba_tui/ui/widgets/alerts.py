@@ -137,7 +137,17 @@ def _am_only_rows(
     return rows
 
 
-def alert_rows(a: AlertsSnapshot, now: float, pal: Palette) -> list[tuple[str, list[str | Text]]]:
+#: An alert row's cells and what they were built from (:func:`alert_rows`' ``kept``).
+KeptRow = tuple[tuple[object, ...], list[str | Text]]
+
+
+def alert_rows(
+    a: AlertsSnapshot, now: float, pal: Palette, kept: dict[str, KeptRow] | None = None
+) -> list[tuple[str, list[str | Text]]]:
+    """One row per Prometheus alert (300 on the large setup), then Alertmanager's own.
+    ``kept`` (the pane's, across polls): an alert whose row shows what it showed gets the
+    same cells list back, which the table recognises without comparing its cells (the
+    alerts poll gives the same alert objects while Prometheus answers the same)."""
     am_alerts = a.alertmanager.alerts if a.alertmanager is not None else ()
     if a.prometheus is None:
         return _am_only_rows(a, now, pal, set())
@@ -150,6 +160,18 @@ def alert_rows(a: AlertsSnapshot, now: float, pal: Palette) -> list[tuple[str, l
         key=lambda x: (order.get(x.state, 2), x.severity != "critical", x.name),
     )
     for x in alerts:
+        am = am_match(x, by_name)
+        if am is not None:
+            seen.add(am.fingerprint)
+        key = _key(x)
+        since = "-" if x.active_at is None else age(now - x.active_at)
+        am_word = _am_word(am)
+        made_of = (x, since, am_word, pal)
+        if kept is not None:
+            before = kept.get(key)
+            if before is not None and before[0] == made_of:
+                rows.append((key, before[1]))
+                continue
         sev = SEVERITY_OF_LABEL.get((x.severity or "").lower(), Severity.WARN)
         sev_cell = sev_text(sev, pal, short=True)
         if x.state != "firing":  # not (yet) a problem: say so, in words
@@ -157,23 +179,22 @@ def alert_rows(a: AlertsSnapshot, now: float, pal: Palette) -> list[tuple[str, l
         labels = ",".join(
             f"{k}={v}" for k, v in sorted(x.labels.items()) if k not in ("alertname", "severity")
         )
-        am = am_match(x, by_name)
-        if am is not None:
-            seen.add(am.fingerprint)
-        rows.append(
-            (
-                _key(x),
-                [
-                    sev_cell,
-                    Text(x.name, style="bold"),
-                    x.state,
-                    "-" if x.active_at is None else age(now - x.active_at),
-                    ellipsize(labels, 40),
-                    _am_word(am),
-                    ellipsize(x.summary, 80),
-                ],
-            )
-        )
+        cells: list[str | Text] = [
+            sev_cell,
+            Text(x.name, style="bold"),
+            x.state,
+            since,
+            ellipsize(labels, 40),
+            am_word,
+            ellipsize(x.summary, 80),
+        ]
+        if kept is not None:
+            kept[key] = (made_of, cells)
+        rows.append((key, cells))
+    if kept is not None and len(kept) > 2 * len(alerts):  # alerts long gone
+        keep = {key for key, _ in rows}
+        for gone in [k for k in kept if k not in keep]:
+            del kept[gone]
     return rows + _am_only_rows(a, now, pal, seen)
 
 
@@ -199,6 +220,10 @@ def silence_rows(a: AlertsSnapshot) -> list[tuple[str, list[str | Text]]]:
 
 class AlertsPane(LayerPane):
     layer_key = "alerts"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._kept: dict[str, KeptRow] = {}  # alert -> its row's cells (alert_rows)
 
     def selected_target(self, kind: str) -> str | None:
         """The highlighted alert's Alertmanager fingerprint, or the highlighted silence."""
@@ -235,7 +260,8 @@ class AlertsPane(LayerPane):
                 f"{a.alertmanager.expired_silences} expired silences"
             )
         set_text(info, Text(" · ".join(bits), style=pal.muted))
-        self.query_one("#alerts-table", KeyedTable).set_rows(alert_rows(a, ctx.now, pal))
+        rows = alert_rows(a, ctx.now, pal, self._kept)
+        self.query_one("#alerts-table", KeyedTable).set_rows(rows)
         self.query_one("#alerts-silences", KeyedTable).set_rows(silence_rows(a))
         self.query_one("#alerts-sparks", SparkPanel).show(
             [Series("alerts firing", "alerts.firing")], update.history, pal

@@ -90,7 +90,7 @@ def same_text(a: Text, b: Text) -> bool:
     return a == b and a.style == b.style
 
 
-def _hidden_pane(widget: Widget) -> Pane | None:
+def hidden_pane(widget: Widget) -> Pane | None:
     """The hidden pane that holds ``widget`` (None: its pane is on screen, or no pane)."""
     node = widget.parent
     while isinstance(node, Widget):
@@ -98,6 +98,16 @@ def _hidden_pane(widget: Widget) -> Pane | None:
             return None if node.display else node
         node = node.parent
     return None
+
+
+def request_layout(widget: Widget) -> None:
+    """``widget.refresh(layout=True)``, or, in a hidden pane, when the pane is shown (a
+    layout pass reflows the whole screen, for a widget that is not on it)."""
+    hidden = hidden_pane(widget)
+    if hidden is None:
+        widget.refresh(layout=True)
+    else:
+        hidden._relayout.add(widget)
 
 
 def set_text(widget: Static, content: Text | str) -> None:
@@ -111,7 +121,7 @@ def set_text(widget: Static, content: Text | str) -> None:
     if isinstance(old, Text) and same_text(old, text):
         return
     widget._jaraba_text = text  # type: ignore[attr-defined]
-    hidden = _hidden_pane(widget)
+    hidden = hidden_pane(widget)
     if hidden is not None:
         hidden._relayout.add(widget)
         widget.update(text, layout=False)

@@ -10,6 +10,7 @@ from textual.widget import Widget
 
 from jaraba_tui.model.history import History
 from jaraba_tui.ui.format import Palette, ellipsize, spark
+from jaraba_tui.ui.widgets.pane import request_layout
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class SparkPanel(Widget, can_focus=True):
         if rows != self._rows or palette != self._palette:
             grew = len(rows) != len(self._rows)  # the height is one line per series
             self._rows, self._palette = rows, palette
-            self.refresh(layout=grew)
+            self.refresh()
+            if grew:
+                request_layout(self)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return max(1, len(self._rows))

@@ -30,6 +30,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from jaraba_tui.ui.widgets.pane import hidden_pane
+
 Cell = str | Text
 Row = tuple[str, Sequence[Cell]]
 
@@ -305,7 +307,12 @@ class KeyedTable(ScrollView, can_focus=True):
         width = sum(w + 2 * PADDING for w in self._widths)
         size = Size(width, len(self._view) + (1 if self.show_header else 0))
         if size != self.virtual_size:
-            self.virtual_size = size
+            pane = hidden_pane(self)
+            if pane is None:
+                self.virtual_size = size
+            else:  # no layout pass for a table not on screen: laid out when its pane is shown
+                self.set_reactive(KeyedTable.virtual_size, size)
+                pane._relayout.add(self)
 
     # -- the cursor ----------------------------------------------------------------------------
     def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
