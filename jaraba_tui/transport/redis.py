@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis import exceptions as rexc
@@ -19,6 +19,8 @@ from jaraba_tui.profile.errors import ProfileError
 from jaraba_tui.secrets import Secret
 from jaraba_tui.transport._common import AddressProvider, Timeouts, error, os_error_kind
 from jaraba_tui.transport.base import TransportError
+
+_T = TypeVar("_T")
 
 #: Channel of the synthetic message :meth:`AsyncRedisClient.subscribe` yields after it had
 #: to reconnect: events may have been missed, poll everything now.
@@ -108,21 +110,7 @@ class AsyncRedisClient:
     async def command(self, *args: str) -> Any:
         if not args:
             raise ValueError("command() needs at least the command name")
-        client = await self._get()
-        try:
-            async with asyncio.timeout(self._timeouts.total):
-                return await client.execute_command(*args)  # type: ignore[no-untyped-call]
-        except TimeoutError:
-            await self._reset()
-            raise error(
-                f"no answer within {self._timeouts.total:g}s",
-                kind="timeout",
-                endpoint=self.endpoint,
-            ) from None
-        except (rexc.RedisError, OSError) as exc:
-            if isinstance(exc, rexc.ConnectionError | rexc.TimeoutError | OSError):
-                await self._reset()
-            raise translate(exc, self.endpoint) from None
+        return await self._round_trip(lambda client: client.execute_command(*args))
 
     async def pipeline(self, *commands: tuple[str, ...]) -> list[Any]:
         """Several commands in one round trip (no MULTI): per command, its decoded reply or
@@ -130,13 +118,26 @@ class AsyncRedisClient:
         it). A failure of the connection itself raises, for all of them."""
         if not commands or not all(commands):
             raise ValueError("pipeline() needs commands, each with at least its name")
+
+        async def send(client: Any) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for args in commands:
+                pipe.execute_command(*args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+            return replies
+
+        replies = await self._round_trip(send)
+        return [
+            translate(r, self.endpoint) if isinstance(r, rexc.RedisError) else r for r in replies
+        ]
+
+    async def _round_trip(self, call: Callable[[Any], Awaitable[_T]]) -> _T:
+        """``call(client)`` bounded by the total timeout; a timeout or a lost connection
+        drops the client (the next call reconnects); errors become TransportErrors."""
         client = await self._get()
         try:
             async with asyncio.timeout(self._timeouts.total):
-                pipe = client.pipeline(transaction=False)
-                for args in commands:
-                    pipe.execute_command(*args)
-                replies: list[Any] = await pipe.execute(raise_on_error=False)
+                return await call(client)
         except TimeoutError:
             await self._reset()
             raise error(
@@ -148,9 +149,6 @@ class AsyncRedisClient:
             if isinstance(exc, rexc.ConnectionError | rexc.TimeoutError | OSError):
                 await self._reset()
             raise translate(exc, self.endpoint) from None
-        return [
-            translate(r, self.endpoint) if isinstance(r, rexc.RedisError) else r for r in replies
-        ]
 
     async def _reset(self) -> None:
         client, self._client, self._client_addr = self._client, None, None

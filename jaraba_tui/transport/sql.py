@@ -124,15 +124,7 @@ class PyMySqlClient:
         statement): per statement, its rows or the TransportError :meth:`query` would have
         raised. After a failure that drops the connection, the rest are not run (the list
         is shorter). Bounded by :meth:`query`'s deadline per statement."""
-        if self._closed:
-            raise error("client is closed", kind="other", endpoint=self.endpoint)
-        for sql in statements:
-            if resets_counters(sql):
-                raise error(
-                    "refused a statement that resets server counters (FLUSH STATUS, *_reset)",
-                    kind="other",
-                    endpoint=self.endpoint,
-                )
+        self._check_sendable(*statements)
         host, port = await self._address()
         user, password = await self._credentials()
 
@@ -173,15 +165,20 @@ class PyMySqlClient:
         self._worker.close()
 
     # -- internals ----------------------------------------------------------------------------
-    async def _call(self, sql: str, args: Sequence[Any] | None, *, fetch: bool) -> list[Row] | int:
+    def _check_sendable(self, *statements: str) -> None:
+        """Refuse before anything is sent: a closed client, or a statement that resets the
+        server's counters (the console only reads them)."""
         if self._closed:
             raise error("client is closed", kind="other", endpoint=self.endpoint)
-        if resets_counters(sql):
+        if any(resets_counters(sql) for sql in statements):
             raise error(
                 "refused a statement that resets server counters (FLUSH STATUS, *_reset)",
                 kind="other",
                 endpoint=self.endpoint,
             )
+
+    async def _call(self, sql: str, args: Sequence[Any] | None, *, fetch: bool) -> list[Row] | int:
+        self._check_sendable(sql)
         host, port = await self._address()
         user, password = await self._credentials()
         try:
