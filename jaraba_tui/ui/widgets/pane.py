@@ -107,7 +107,7 @@ def request_layout(widget: Widget) -> None:
     if hidden is None:
         widget.refresh(layout=True)
     else:
-        hidden._relayout.add(widget)
+        hidden.lay_out_when_shown(widget)
 
 
 def set_text(widget: Static, content: Text | str) -> None:
@@ -123,7 +123,7 @@ def set_text(widget: Static, content: Text | str) -> None:
     widget._jaraba_text = text  # type: ignore[attr-defined]
     hidden = hidden_pane(widget)
     if hidden is not None:
-        hidden._relayout.add(widget)
+        hidden.lay_out_when_shown(widget)
         widget.update(text, layout=False)
         return
     room = widget.content_region.width
@@ -235,6 +235,10 @@ class Pane(Vertical):
         if self._dirty:
             self.redraw()
         self._lay_out_changed()
+
+    def lay_out_when_shown(self, widget: Widget) -> None:
+        """``widget`` (of this hidden pane) changed size: laid out with the pane's showing."""
+        self._relayout.add(widget)
 
     def _lay_out_changed(self) -> None:
         """Lay out what changed while the pane was hidden (:func:`set_text`): requested

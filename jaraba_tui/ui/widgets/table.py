@@ -312,7 +312,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 self.virtual_size = size
             else:  # no layout pass for a table not on screen: laid out when its pane is shown
                 self.set_reactive(KeyedTable.virtual_size, size)
-                pane._relayout.add(self)
+                pane.lay_out_when_shown(self)
 
     # -- the cursor ----------------------------------------------------------------------------
     def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
