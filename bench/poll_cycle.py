@@ -62,6 +62,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def machine_busy_s() -> float:
+    """CPU seconds every core of this machine has spent busy since boot (``/proc/stat``):
+    the client, the lab's servers, sshd and its shells, and anything else running."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def without_ssh(t: StackTargets) -> StackTargets:
     """The same stack without the SSH side (Galera host probes, host checks): separates the
     console's own concurrency from a single sshd serving every probe of the lab."""
@@ -79,15 +88,19 @@ async def run(profile_name: str, cycles: int, *, no_ssh: bool = False) -> dict[s
         singles = endpoints(targets)
         await collect_stack(targets, timeout=timeout, layer_timeout=lt)  # warm connections
         rows = []
+        machine_cpu = 0.0
         for _ in range(cycles):
             per: dict[str, float] = {}
             for name, sub in singles.items():
                 t0 = time.perf_counter()
                 await collect_stack(sub, timeout=timeout, layer_timeout=lt)
                 per[name] = (time.perf_counter() - t0) * 1000
+            busy0, cpu0 = machine_busy_s(), time.process_time()
             t0 = time.perf_counter()
             await collect_stack(targets, timeout=timeout, layer_timeout=lt)
             wall = (time.perf_counter() - t0) * 1000
+            client_cpu = (time.process_time() - cpu0) * 1000
+            machine_cpu += machine_busy_s() - busy0
             slowest = max(per, key=lambda k: per[k])
             rows.append(
                 {
@@ -95,6 +108,7 @@ async def run(profile_name: str, cycles: int, *, no_ssh: bool = False) -> dict[s
                     "slowest_ms": per[slowest],
                     "slowest": slowest,
                     "sum_ms": sum(per.values()),
+                    "client_cpu_ms": client_cpu,
                     "per_endpoint_ms": per,
                 }
             )
@@ -102,6 +116,10 @@ async def run(profile_name: str, cycles: int, *, no_ssh: bool = False) -> dict[s
     slows = [r["slowest_ms"] for r in rows]
     sums = [r["sum_ms"] for r in rows]
     ratios = [r["wall_ms"] / r["slowest_ms"] for r in rows]
+    cores = os.cpu_count() or 1
+    # /proc/stat counts in clock ticks (10 ms): one poll's share is only meaningful as the
+    # mean over all the cycles' whole-stack polls.
+    machine_ms = machine_cpu / cycles * 1000
     summary = {
         "benchmark": "poll_cycle",
         "profile": profile_name,
@@ -115,6 +133,14 @@ async def run(profile_name: str, cycles: int, *, no_ssh: bool = False) -> dict[s
         "sum_of_endpoints_ms": {"p50": statistics.median(sums), "p95": pct(sums, 0.95)},
         "wall_over_slowest": {"p50": statistics.median(ratios), "p95": pct(ratios, 0.95)},
         "budget_wall_over_slowest": 1.3,
+        "client_cpu_ms": {
+            "p50": statistics.median(r["client_cpu_ms"] for r in rows),
+            "p95": pct([r["client_cpu_ms"] for r in rows], 0.95),
+        },
+        "machine_cpu_per_poll_ms": machine_ms,
+        "cores": cores,
+        "cpu_floor_ms": machine_ms / cores,
+        "cpu_floor_over_slowest": machine_ms / cores / statistics.median(slows),
         "slowest_endpoints_seen": sorted({r["slowest"] for r in rows}),
     }
     return {"summary": summary, "cycles": rows}
@@ -179,6 +205,32 @@ def bench(opts: Any) -> dict[str, Any]:
             "ms",
             load=load0,
             command=cmd,
+        ),
+        Figure(
+            "client_cpu_p50",
+            "client CPU per whole-stack poll, p50 (one interpreter: a floor for the wall)",
+            round(s["client_cpu_ms"]["p50"], 1),
+            "ms",
+            load=load0,
+            command=cmd,
+        ),
+        Figure(
+            "machine_cpu_per_poll",
+            "whole machine's CPU per whole-stack poll (client + servers + sshd), mean",
+            round(s["machine_cpu_per_poll_ms"], 1),
+            "ms",
+            load=load0,
+            command=cmd,
+            note="from /proc/stat around each whole-stack poll; anything else running counts",
+        ),
+        Figure(
+            "cpu_floor_over_slowest",
+            f"CPU floor (machine CPU per poll / {s['cores']} cores) / slowest endpoint p50",
+            round(s["cpu_floor_over_slowest"], 2),
+            "x",
+            load=load0,
+            command=cmd,
+            note="the wall cannot go below this ratio with the CPU work each poll needs here",
         ),
         Figure(
             "no_ssh_wall_over_slowest_p50",
