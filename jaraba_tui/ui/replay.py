@@ -99,13 +99,21 @@ class ReplayApp(JarabaApp):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *JarabaApp.BINDINGS,
-        Binding("space", "replay_pause", "pause/play", id="replay-pause", show=False),
-        Binding("n", "replay_step", "step", id="replay-step", show=False),
-        Binding("comma", "replay_seek(-10)", "-10s", id="replay-back", show=False),
-        Binding("full_stop", "replay_seek(10)", "+10s", id="replay-forward", show=False),
-        Binding("less_than_sign", "replay_seek(-60)", "-1m", id="replay-back-1m", show=False),
-        Binding("greater_than_sign", "replay_seek(60)", "+1m", id="replay-forward-1m", show=False),
-        Binding("g", "replay_goto", "seek", id="replay-goto", show=False),
+        Binding("space", "replay_pause", "pause / play", id="replay-pause", show=False),
+        Binding("n", "replay_step", "step one update (pauses)", id="replay-step", show=False),
+        Binding("comma", "replay_seek(-10)", "back 10 s", id="replay-back", show=False),
+        Binding("full_stop", "replay_seek(10)", "forward 10 s", id="replay-forward", show=False),
+        Binding(
+            "less_than_sign", "replay_seek(-60)", "back 1 min", id="replay-back-1m", show=False
+        ),
+        Binding(
+            "greater_than_sign",
+            "replay_seek(60)",
+            "forward 1 min",
+            id="replay-forward-1m",
+            show=False,
+        ),
+        Binding("g", "replay_goto", "seek to a time (asks)", id="replay-goto", show=False),
         Binding("minus", "replay_slower", "slower", id="replay-slower", show=False),
         Binding("plus,equals_sign", "replay_faster", "faster", id="replay-faster", show=False),
     ]

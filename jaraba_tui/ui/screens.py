@@ -34,6 +34,17 @@ ACTION_NOTES = (
 )
 
 
+def replay_keys(app: JarabaApp) -> list[tuple[str, str, str]]:
+    """(key, what it does, binding id) of the replay's own keys (bindings ``replay-*``, on a
+    recording only): the help lists them with the console's."""
+    out = []
+    for b in type(app).BINDINGS:
+        if isinstance(b, Binding) and b.id is not None and b.id.startswith("replay-"):
+            keys = [app.get_key_display(Binding(k.strip(), b.action)) for k in b.key.split(",")]
+            out.append((", ".join(keys), b.description, b.id))
+    return out
+
+
 def help_text(app: JarabaApp, width: int = 100) -> Text:
     """Key, title, binding id (what keymap.toml remaps) and, when there is room, the
     one-sentence description of every command the console offers."""
@@ -59,6 +70,16 @@ def help_text(app: JarabaApp, width: int = 100) -> Text:
                 line.append(ellipsize(cmd.help, room), style=pal.muted)
             out.append(line)
             out.append("\n")
+    replay = replay_keys(app)
+    if replay:
+        out.append("\nReplay\n", style=f"bold {pal.accent}")
+        out.append(
+            "  (on a recording; these keys are not remapped by the key map)\n", style=pal.muted
+        )
+        for key, title, binding_id in replay:
+            out.append(f"  {key:<14}", style="bold")
+            out.append(f"{title:<28}")
+            out.append(f"{binding_id}\n", style=pal.muted)
     out.append("\n")
     out.append(NOTES.format(keymap=app.keymap_path or "keymap.toml"), style=pal.muted)
     if app.can_act:

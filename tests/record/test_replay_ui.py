@@ -114,6 +114,23 @@ async def test_actions_appear_with_who_and_the_lock_badge_follows(
         assert len(finished) == 2
 
 
+async def test_the_help_lists_the_replay_keys(rec: Recording, tmp_path: Path) -> None:
+    app = make(rec, tmp_path, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        help_text = str(app.screen.query_one("#help-text").render())
+        lines = help_text.splitlines()
+        assert "Replay" in lines
+        rows = {ln.split()[-1]: ln for ln in lines[lines.index("Replay") + 1 :] if ln.strip()}
+        assert "seek to a time" in rows["replay-goto"] and rows["replay-goto"].split()[0] == "g"
+        assert ">" in rows["replay-forward-1m"].split()[0]
+        assert set(rows) >= {"replay-pause", "replay-step", "replay-slower", "replay-faster"}
+        await pilot.press("escape")
+        await pilot.press("n")  # the keys work once the help is closed
+        assert updates_seen(app) == 1
+
+
 async def test_no_action_can_run_in_a_replay(rec: Recording, tmp_path: Path) -> None:
     app = make(rec, tmp_path, paused=True, start_at=rec.end)
     async with app.run_test(size=(120, 30)) as pilot:

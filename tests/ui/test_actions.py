@@ -145,6 +145,7 @@ async def test_action_keys_follow_the_pane_and_the_highlighted_row(
         await pilot.press("question_mark")
         help_text = str(app.screen.query_one("#help-text").render())
         assert "Drain HAProxy server [HAProxy]" in help_text and "action-haproxy-drain" in help_text
+        assert "replay-" not in help_text  # the replay's keys: on a recording only
 
 
 # -- nothing runs without the typed confirmation --------------------------------------------
