@@ -157,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a non-loopback address (no TLS, no login: put a reverse proxy in front)",
     )
     sv.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="behind a reverse proxy: the address the browser uses, e.g. "
+        "https://ops.example.com/console (the page's websocket and the allowed origin)",
+    )
+    sv.add_argument(
         "--max-sessions",
         type=int,
         default=4,
@@ -402,10 +408,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The console read-only in a browser; bad --bind: one message, exit 2."""
-    from jaraba_tui.serve import BindError, parse_bind, serve
+    from jaraba_tui.serve import BindError, parse_bind, parse_public_url, serve
 
     try:
         bind = parse_bind(args.bind, allow_remote=args.allow_remote)
+        public = parse_public_url(args.public_url) if args.public_url else None
     except BindError as exc:
         print(f"jaraba-ops serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -431,7 +438,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("jaraba-ops serve: needs textual-serve (pip install textual-serve)", file=sys.stderr)
         return EXIT_USAGE
     print(
-        f"jaraba-ops serve: {profile.name} read-only on {bind.url} (Ctrl+C stops)",
+        f"jaraba-ops serve: {profile.name} read-only on {bind.url}"
+        + (f", reached at {public.url}" if public is not None else "")
+        + " (Ctrl+C stops)",
         file=sys.stderr,
     )
     serve(
@@ -440,6 +449,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         title=f"jaraba-ops {profile.name} (read-only)",
         theme=args.theme,
         max_sessions=args.max_sessions,
+        public=public,
     )
     return EXIT_OK
 

@@ -15,6 +15,11 @@ both. Websocket
 connections whose ``Origin`` is another site are refused (a page on the commander's browser
 must not read the console), and so are connections beyond ``--max-sessions``.
 
+Behind a reverse proxy, ``--public-url`` is the address the browser uses (e.g.
+``https://ops.example.com/console``, the proxy passing ``/console/...`` on without the
+prefix): the served page points its websocket there, and that site is the one allowed
+``Origin`` besides the bound address.
+
 No textual here (textual-serve is a separate package that runs textual in the child).
 """
 
@@ -58,6 +63,43 @@ class Bind:
     @property
     def url(self) -> str:
         return f"http://{self.netloc}"
+
+
+@dataclass(frozen=True)
+class PublicUrl:
+    """Where the browser reaches the console through a reverse proxy."""
+
+    scheme: str  # http or https
+    host: str  # lower case; an IPv6 address without brackets
+    port: int
+    path: str  # "" or "/prefix" (no trailing slash)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        port = "" if self.port == default else f":{self.port}"
+        return f"{self.scheme}://{host}{port}{self.path}"
+
+
+def parse_public_url(text: str) -> PublicUrl:
+    """``--public-url``: http(s)://HOST[:PORT][/PATH], no user, query or fragment."""
+    value = text.strip()
+    example = "e.g. https://ops.example.com/console"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise BindError(f"--public-url {text!r}: {exc}; {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BindError(f"--public-url {text!r}: write http(s)://HOST[:PORT][/PATH], {example}")
+    if parts.username is not None or parts.password is not None:
+        # never echo the value: it may hold a password
+        raise BindError("--public-url: no user or password in the URL (the proxy logs users in)")
+    if parts.query or parts.fragment or "#" in value or "?" in value:
+        raise BindError(f"--public-url {text!r}: no query or fragment, {example}")
+    default = 443 if parts.scheme == "https" else 80
+    return PublicUrl(parts.scheme, parts.hostname.lower(), port or default, parts.path.rstrip("/"))
 
 
 def parse_bind(text: str, *, allow_remote: bool = False) -> Bind:
@@ -111,9 +153,10 @@ def console_command(profile: str | None, *, theme: str | None = None) -> str:
     return shlex.join(argv)
 
 
-def origin_allowed(origin: str | None, bind: Bind) -> bool:
-    """A websocket from no page (a script) or from the served page itself; never from
-    another site's page in the same browser."""
+def origin_allowed(origin: str | None, bind: Bind, public: PublicUrl | None = None) -> bool:
+    """A websocket from no page (a script) or from the served page itself (at the bound
+    address, or at ``public``, the reverse proxy's); never from another site's page in the
+    same browser."""
     if origin is None:
         return True
     parts = urlsplit(origin)
@@ -123,8 +166,15 @@ def origin_allowed(origin: str | None, bind: Bind) -> bool:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return False
+    host = parts.hostname.strip("[]").lower()
+    if public is not None and (parts.scheme, host, port) == (
+        public.scheme,
+        public.host,
+        public.port,
+    ):
+        return True
     hosts = {bind.host, "localhost"} if bind.loopback else {bind.host}
-    return parts.hostname.strip("[]") in hosts and port == bind.port
+    return host in hosts and port == bind.port
 
 
 def serve(
@@ -134,6 +184,7 @@ def serve(
     title: str,
     theme: str | None = None,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
+    public: PublicUrl | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl+C / SIGTERM)."""
     from aiohttp import web
@@ -144,7 +195,7 @@ def serve(
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             origin = request.headers.get("Origin")
-            if not origin_allowed(origin, bind):
+            if not origin_allowed(origin, bind, public):
                 raise web.HTTPForbidden(text=f"websocket from origin {origin!r} refused\n")
             if self.sessions >= max_sessions:
                 raise web.HTTPServiceUnavailable(
@@ -161,6 +212,6 @@ def serve(
         host=bind.host,
         port=bind.port,
         title=title,
-        public_url=bind.url,
+        public_url=public.url if public is not None else bind.url,
     )
     server.serve()

@@ -6,10 +6,20 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
 
-from jaraba_tui.serve import Bind, BindError, console_command, origin_allowed, parse_bind
+from jaraba_tui.serve import (
+    Bind,
+    BindError,
+    PublicUrl,
+    console_command,
+    origin_allowed,
+    parse_bind,
+    parse_public_url,
+)
 from tests.labutil import REPO
 
 
@@ -62,6 +72,38 @@ def test_origins() -> None:
     assert not origin_allowed("null", local)
 
 
+def test_public_urls() -> None:
+    assert parse_public_url("https://Ops.Example.com/console/") == PublicUrl(
+        "https", "ops.example.com", 443, "/console"
+    )
+    assert parse_public_url("http://[::1]:8080").url == "http://[::1]:8080"
+    assert parse_public_url("https://ops.example.com:443/").url == "https://ops.example.com"
+    for bad, says in [
+        ("ops.example.com", "write http"),
+        ("ftp://ops.example.com", "write http"),
+        ("https://ops.example.com:99999", "out of range"),
+        ("https://ops.example.com/?a=1", "no query"),
+        ("https://ops.example.com/#x", "no query"),
+    ]:
+        with pytest.raises(BindError, match=says):
+            parse_public_url(bad)
+    with pytest.raises(BindError) as err:
+        parse_public_url("https://admin:s3cret@ops.example.com")
+    assert "s3cret" not in str(err.value) and "no user or password" in str(err.value)
+
+
+def test_origins_behind_a_reverse_proxy() -> None:
+    local = Bind("127.0.0.1", 8765)
+    proxy = parse_public_url("https://ops.example.com/console")
+    assert origin_allowed("https://ops.example.com", local, proxy)
+    assert origin_allowed("https://OPS.example.com:443", local, proxy)
+    assert origin_allowed("http://127.0.0.1:8765", local, proxy)  # the bound address still
+    assert not origin_allowed("http://ops.example.com", local, proxy)  # not the same site
+    assert not origin_allowed("https://ops.example.com:8443", local, proxy)
+    assert not origin_allowed("https://evil.example", local, proxy)
+    assert not origin_allowed("https://ops.example.com", local)  # only when given
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "jaraba_tui", "serve", *args],
@@ -87,3 +129,62 @@ def test_the_cli_says_when_the_port_is_taken() -> None:
         out = run_cli("--bind", f"127.0.0.1:{port}", "--profile", "local")
     assert out.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_cli_refuses_a_bad_public_url_with_exit_2() -> None:
+    out = run_cli("--public-url", "https://u:hunter2@ops.example.com", "--profile", "local")
+    assert out.returncode == 2, out
+    assert out.stderr.startswith("jaraba-ops serve: --public-url") and "Traceback" not in out.stderr
+    assert "hunter2" not in out.stderr
+
+
+def test_the_served_page_points_its_websocket_at_the_public_url() -> None:
+    """A real `jaraba-ops serve` (textual-serve, no browser): the page names the proxy's
+    websocket address; a websocket from the proxy's site passes the origin check (it is
+    not refused with 403), one from another site is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "jaraba_tui", "serve", "--bind", f"127.0.0.1:{port}"),
+            *("--public-url", "https://ops.example.com/console", "--profile", "local"),
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        page = None
+        for _ in range(120):
+            try:
+                page = httpx.get(url + "/", timeout=2)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.25)
+        assert page is not None and page.status_code == 200, proc.stderr
+        assert "wss://ops.example.com/console/ws" in page.text
+        assert "https://ops.example.com/console/static/" in page.text
+        assert f"127.0.0.1:{port}" not in page.text
+        ws = {
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        }
+        evil = httpx.get(url + "/ws", headers={**ws, "Origin": "https://evil.example"})
+        assert evil.status_code == 403
+        # the proxy's site: past the origin check (a full session would start a console)
+        same = httpx.get(url + "/ws", headers={**ws, "Origin": "https://ops.example.com"})
+        assert same.status_code != 403
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(10)
