@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.audit import iso
 from jaraba_tui.actions.base import Action, Assessment
@@ -25,7 +25,9 @@ from jaraba_tui.actions.types import (
 )
 from jaraba_tui.collectors.alerts import AlertmanagerState, AmAlert, parse_am_alerts
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 
 def _am(snapshot: StackSnapshot) -> AlertmanagerState | None:

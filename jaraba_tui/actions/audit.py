@@ -23,11 +23,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.collectors.common import Serialisable, to_jsonable
-from jaraba_tui.profile import Profile
 from jaraba_tui.secrets import scrub
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 AUDIT_FORMAT = 1
 APP_NAME = "jaraba-ops"

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from jaraba_tui.actions.types import CheckResult, ParamSpec, Plan, Probe, RunState, TargetKind
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
 
 if TYPE_CHECKING:
     from jaraba_tui.actions.context import ActionContext
+    from jaraba_tui.profile import Profile
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ persist the map file atomically, verify through the frontend. Rollback = switch 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
 from jaraba_tui.actions.bluegreen_util import (
@@ -35,8 +35,10 @@ from jaraba_tui.actions.types import (
 )
 from jaraba_tui.collectors.haproxy import parse_map
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
 from jaraba_tui.transport.base import TransportError
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 
 @register

@@ -15,9 +15,10 @@ from jaraba_tui.actions.lock import ActionLock, lock_path
 from jaraba_tui.actions.settings import ActionSettings
 from jaraba_tui.collectors.stack import StackTargets, collect_stack
 from jaraba_tui.model.snapshot import LAYERS, StackSnapshot
-from jaraba_tui.profile import Profile
 
 if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
+
     # at run time only in create(): the transports (asyncssh, redis, httpx) are the heaviest
     # imports of the console, not needed for its first frame (issue 6, start-up)
     from jaraba_tui.transport.factory import Transports

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from jaraba_tui.actions.base import Action, Assessment
 from jaraba_tui.actions.context import ActionContext
@@ -30,7 +30,9 @@ from jaraba_tui.actions.types import (
 )
 from jaraba_tui.collectors.galera import GaleraNodeSnapshot, GaleraSnapshot
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 FORCE_SQL = "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
 from jaraba_tui.actions.context import ActionContext
@@ -25,8 +25,10 @@ from jaraba_tui.actions.types import (
 )
 from jaraba_tui.collectors.haproxy import HAProxySnapshot, StatRow, parse_stat_csv
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
 from jaraba_tui.transport.base import HAProxyRuntime
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 #: Server states (normalised ``show stat`` status) that take new traffic.
 USABLE = ("UP", "NO CHECK")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
 from jaraba_tui.actions.context import ActionContext
@@ -41,8 +41,10 @@ from jaraba_tui.actions.types import (
     passed,
 )
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
 from jaraba_tui.transport.base import SqlClient, TransportError
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 _HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,255}$")
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jaraba_tui.collectors.common import opt_int, text
 from jaraba_tui.collectors.proxysql import GaleraHostgroup, ProxyServer, ProxySQLSnapshot
-from jaraba_tui.profile import Profile
 from jaraba_tui.transport.base import SqlClient
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 Q_SERVERS = "SELECT hostgroup_id, hostname, port, status FROM runtime_mysql_servers"
 Q_INTERVAL = (

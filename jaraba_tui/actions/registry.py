@@ -7,12 +7,15 @@ The same registry feeds the console's key bindings, footer, help and command pal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jaraba_tui.actions.base import Action
 from jaraba_tui.actions.types import ActionRefused, ParamSpec, TargetKind
 from jaraba_tui.collectors.common import Serialisable
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 _REGISTRY: dict[str, Action] = {}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
 from jaraba_tui.actions.context import ActionContext
@@ -23,7 +23,9 @@ from jaraba_tui.collectors.common import text
 from jaraba_tui.collectors.redis import RedisSnapshot, parse_info
 from jaraba_tui.collectors.sentinel import norm_addr, parse_master_addr
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
 
 
 def healthy_replicas(

@@ -20,9 +20,9 @@ from jaraba_tui.actions.lock import LockHolder, is_stale
 from jaraba_tui.actions.registry import AvailableAction, available_actions
 from jaraba_tui.actions.runner import Prepared, prepare
 from jaraba_tui.model.snapshot import StackSnapshot
-from jaraba_tui.profile import Profile
 
 if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
     from jaraba_tui.verify.model import ItemResult, ItemSpec, Which
 
 
