@@ -15,8 +15,9 @@ from jaraba_tui.profile import Profile, load_profile
 from tests.labutil import LAB_DIR, REPO
 
 LABCTL = [sys.executable, str(REPO / "lab" / "labctl.py")]
-#: On the lab's SSH host (root, PATH with the project's jaraba-ops).
-LAB_REMOTE = ["jaraba-ops", "lab", "--state-dir", str(LAB_DIR)]
+#: On the lab's SSH host: the lab's own labctl wrapper (absolute interpreter and state dir),
+#: as the lab profile runs it; the remote login shell's PATH need not hold the project.
+LAB_REMOTE = [str(LAB_DIR / "bin" / "labctl")]
 
 TEST_WHO = Who(user="tester", sudo_user=None, ssh_client="192.0.2.7", host="", pid=0)
 
