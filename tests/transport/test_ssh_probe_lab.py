@@ -60,6 +60,19 @@ async def test_output_cannot_forge_the_end_marker(lab_target: SshTarget) -> None
     assert (after.stdout, after.exit_status) == ("next\n", 0)
 
 
+async def test_the_connection_prefers_aes_gcm(lab_target: SshTarget) -> None:
+    """The cheap cipher on the client is negotiated with a stock OpenSSH (the lab's)."""
+    pool = pool_of(lab_target, sessions=1)
+    try:
+        conn = await pool.connect("lab")
+        ciphers = (conn.get_extra_info("send_cipher"), conn.get_extra_info("recv_cipher"))
+        got = await pool.shell("lab").probe(["echo", "ok"])
+    finally:
+        await pool.close()
+    assert ciphers == ("aes256-gcm@openssh.com",) * 2
+    assert got.stdout == "ok\n"
+
+
 async def test_probes_reuse_a_few_shells(lab_target: SshTarget) -> None:
     pool = pool_of(lab_target, sessions=2)
     try:
