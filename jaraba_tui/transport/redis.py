@@ -43,6 +43,10 @@ SENTINEL_EVENTS = (
 )
 
 
+def _as_sent(response: Any, **options: Any) -> Any:
+    return response
+
+
 @dataclass(frozen=True)
 class PubSubMessage:
     channel: str
@@ -96,7 +100,7 @@ class AsyncRedisClient:
             return self._client
 
     def _build(self, addr: tuple[str, int], password: str | None) -> aioredis.Redis:
-        return aioredis.Redis(
+        client = aioredis.Redis(
             host=addr[0],
             port=addr[1],
             password=password,
@@ -106,6 +110,10 @@ class AsyncRedisClient:
             decode_responses=True,
             retry=Retry(NoBackoff(), 0),
         )
+        # INFO's text as the server sent it: the collectors parse the few fields they use
+        # (redis-py's own parse types every one of ~400 fields: ~0.5 ms more per INFO).
+        client.set_response_callback("INFO", _as_sent)
+        return client
 
     async def command(self, *args: str) -> Any:
         if not args:
