@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from jaraba_tui.serve import (
     parse_public_url,
 )
 from tests.labutil import REPO
+from tests.serve.served import WS_UPGRADE, free_port, wait_for
 
 
 def test_good_binds() -> None:
@@ -142,9 +142,7 @@ def test_the_served_page_points_its_websocket_at_the_public_url() -> None:
     """A real `jaraba-ops serve` (textual-serve, no browser): the page names the proxy's
     websocket address; a websocket from the proxy's site passes the origin check (it is
     not refused with 403), one from another site is refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "jaraba_tui", "serve", "--bind", f"127.0.0.1:{port}"),
@@ -156,26 +154,20 @@ def test_the_served_page_points_its_websocket_at_the_public_url() -> None:
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(url + "/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return proc.poll() is not None  # it exited: no use waiting
+
     try:
-        page = None
-        for _ in range(120):
-            try:
-                page = httpx.get(url + "/", timeout=2)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.25)
-        assert page is not None and page.status_code == 200, proc.stderr
+        assert wait_for(up, 60) and proc.poll() is None, proc.stderr
+        page = httpx.get(url + "/", timeout=5)
         assert "wss://ops.example.com/console/ws" in page.text
         assert "https://ops.example.com/console/static/" in page.text
         assert f"127.0.0.1:{port}" not in page.text
-        ws = {
-            "Connection": "Upgrade",
-            "Upgrade": "websocket",
-            "Sec-WebSocket-Version": "13",
-            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        }
+        ws = WS_UPGRADE
         evil = httpx.get(url + "/ws", headers={**ws, "Origin": "https://evil.example"})
         assert evil.status_code == 403
         # the proxy's site: past the origin check (a full session would start a console)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import pytest
 
 from tests.actions.haproxy_lab import states
 from tests.labutil import REPO, require_lab
+from tests.serve.served import WS_UPGRADE, free_port, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -75,21 +75,6 @@ def need_browser() -> Any:
             pytest.fail(reason)
         pytest.skip(reason)
     return sync_playwright
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, every: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(every)
-    return cond()
 
 
 @pytest.fixture
@@ -204,12 +189,7 @@ def test_a_websocket_from_another_sites_page_is_refused(
     served: tuple[str, Path, subprocess.Popen[bytes]],
 ) -> None:
     url, _, _ = served
-    headers = {
-        "Connection": "Upgrade",
-        "Upgrade": "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-    }
+    headers = WS_UPGRADE
     evil = httpx.get(url + "/ws", headers={**headers, "Origin": "http://evil.example"})
     assert evil.status_code == 403
     rebound = httpx.get(url + "/ws", headers={**headers, "Origin": "http://127.0.0.2:1"})
