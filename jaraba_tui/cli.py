@@ -10,6 +10,7 @@ Exit codes: 0 OK; 2 bad usage or a bad profile (one clear message, no traceback)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -255,8 +256,7 @@ ENGINE_ENV = "JARABA_ENGINE"
 def cmd_console(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    profile = _load(args)
-    engine = _fork_engine(profile)
+    profile, engine = _profile_and_engine(args)
     try:
         from jaraba_tui.record import RecordingError
         from jaraba_tui.ui import run
@@ -275,6 +275,57 @@ def cmd_console(args: argparse.Namespace) -> int:
 
             kill_engine(engine.pid)  # a no-op once the console has closed (and reaped) it
     _exit_at_once(code)
+
+
+def _profile_and_engine(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The console's profile and its engine process (None: the engine runs on a thread).
+
+    With an engine process (the default), it is forked first, before the profile is loaded:
+    the child loads and validates the profile and tells the console the facts it needs
+    (:class:`~jaraba_tui.engine.process.ProfileFacts`), while the console imports its UI on
+    the other core (issue 6, start-up: pydantic and the profile's models are ~0.2 s of the
+    console's CPU before its first frame). The console waits for that verdict before its
+    screen opens: a profile that does not load is then loaded here, which reports it as
+    ever (the same message and exit code), and the child has already ended."""
+    forked = _fork_engine_loading(args.profile)
+    if forked is not None:
+        from jaraba_tui.engine.process import kill_engine, read_profile_verdict
+        from jaraba_tui.ui import import_console
+
+        engine, verdict_fd = forked
+        import_console()
+        facts = read_profile_verdict(verdict_fd)
+        if facts is not None:
+            return facts, engine
+        kill_engine(engine.pid)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(engine.pid, 0)
+        for fd in (engine.updates_fd, engine.control_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        profile = _load(args)  # the profile's error, as without the child
+        return profile, None  # (it loads here: the child died) the engine on a thread
+    profile = _load(args)
+    return profile, _fork_engine(profile)
+
+
+def _fork_engine_loading(name: str | None) -> tuple[Any, int] | None:
+    """The engine process forked before the profile is loaded, and its verdict's pipe (None:
+    the engine will run on a thread; the caller loads the profile)."""
+    if os.environ.get(ENGINE_ENV, "process") == "thread":
+        return None
+    from jaraba_tui.engine.process import can_fork, fork_engine_loading
+
+    if can_fork() is not None:
+        return None
+    # What both processes need (the model's and collectors' classes: the engine builds
+    # them, the console unpickles them) built once, here: the child inherits them.
+    import jaraba_tui.engine.merge  # noqa: F401
+
+    try:
+        return fork_engine_loading(name)
+    except OSError:
+        return None
 
 
 def _fork_engine(profile: Any) -> Any:

@@ -81,9 +81,18 @@ def resolve_profile_path(name_or_path: str | Path | None = None) -> Path:
 def load_profile(name_or_path: str | Path | None = None, *, check_secrets: bool = True) -> Profile:
     """Resolve, read, validate. ``check_secrets`` also requires every ``env`` secret to be
     resolvable now (its variable set); command secrets run only when revealed."""
+    return load_profile_and_data(name_or_path, check_secrets=check_secrets)[0]
+
+
+def load_profile_and_data(
+    name_or_path: str | Path | None = None, *, check_secrets: bool = True
+) -> tuple[Profile, dict[str, Any], Path]:
+    """:func:`load_profile`, with the parsed file and its path: ``profile_from_mapping(data,
+    path=path)`` validates the same profile again (the console's engine child validates it
+    and hands the console the data: :class:`jaraba_tui.engine.process.ProfileFacts`)."""
     path = resolve_profile_path(name_or_path)
     data = read_profile_file(path)
-    return profile_from_mapping(data, path=path, check_secrets=check_secrets)
+    return profile_from_mapping(data, path=path, check_secrets=check_secrets), data, path
 
 
 def read_profile_file(path: Path) -> dict[str, Any]:

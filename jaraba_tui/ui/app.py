@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -29,7 +29,6 @@ from textual.worker import Worker, WorkerState
 
 from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
 from jaraba_tui.model.findings import Severity, worst
-from jaraba_tui.profile import Profile
 from jaraba_tui.ui import messages as msg
 from jaraba_tui.ui.acting import ActionDesk
 from jaraba_tui.ui.action_screen import ActionScreen
@@ -42,7 +41,6 @@ from jaraba_tui.ui.commands import (
     bindings,
 )
 from jaraba_tui.ui.format import TITLES, Palette
-from jaraba_tui.ui.ops import ConsoleOps
 from jaraba_tui.ui.screens import HelpScreen
 from jaraba_tui.ui.settings import load_keymap, load_state, save_state
 from jaraba_tui.ui.source import SourceFactory, UpdateSource
@@ -58,6 +56,10 @@ from jaraba_tui.ui.widgets.proxysql import ProxySQLPane
 from jaraba_tui.ui.widgets.redis import RedisPane
 from jaraba_tui.ui.widgets.table import KeyedTable
 from jaraba_tui.ui.widgets.timeline import TimelineEntry, TimelinePane
+
+if TYPE_CHECKING:
+    from jaraba_tui.profile import Profile
+    from jaraba_tui.ui.ops import ConsoleOps
 
 TIMELINE_MAX = 2000
 #: The panes mounted right after the first frame (:meth:`JarabaApp._mount_panes`), in order.
@@ -95,6 +97,12 @@ GC_QUIET = 0.6
 #: ... "right after": this long after the key's screen is composed, so that the writer thread
 #: has put it on the terminal (a collection holds the interpreter lock it needs).
 GC_AFTER_KEY = 0.05
+#: A console started with ``ops_later`` builds its guarded actions' side (the whole profile,
+#: the actions' runner: ~0.2 s of CPU) this long after the first frame that shows every
+#: layer's data, or OPS_AT_THE_LATEST seconds after its mount, or at the first key or click
+#: before either (:meth:`JarabaApp.attach_ops`).
+OPS_AFTER_DATA = 0.1
+OPS_AT_THE_LATEST = 3.0
 
 
 @dataclass(frozen=True)
@@ -144,11 +152,19 @@ class JarabaApp(App[int]):
         ops: ConsoleOps | None = None,
         audit_interval: float = 2.0,
         profile_keymap: dict[str, str] | None = None,
+        ops_later: Callable[[], ConsoleOps] | None = None,
     ) -> None:
+        """``ops_later``: builds ``ops`` when the console first needs them (see
+        :meth:`attach_ops`); the console has no guarded action, checklist or audit feed
+        until then."""
         super().__init__()
         self.info = info
         self.read_only = info.read_only or bool(ops and ops.read_only)
         self.ops = ops
+        self._ops_later = ops_later if ops is None else None
+        self._ops_scheduled = False
+        self._audit_interval = audit_interval
+        self._feed_started = False  # on_mount started the desk's audit feed
         self._source_factory = source
         self.source: UpdateSource | None = None
         self.clock = clock
@@ -228,8 +244,38 @@ class JarabaApp(App[int]):
         self._redraw_all()
         self.set_interval(self._tick, self._on_tick)
         self._start_source()
+        self._feed_started = True
         self.desk.start_feed()
         self.call_after_refresh(self._mount_panes)
+        if self._ops_later is not None:
+            self.set_timer(OPS_AT_THE_LATEST, self.attach_ops)
+
+    def attach_ops(self) -> None:
+        """Build the guarded actions' side now if it was left for later (``ops_later``):
+        after the first frame with every layer's data, or at the first key or click, so
+        that the key finds the actions, checklist and palette entries it asks for."""
+        later, self._ops_later = self._ops_later, None
+        if later is None or self._exit:
+            return
+        try:
+            ops = later()
+        except Exception as exc:  # e.g. the profile's environment changed since the start
+            from jaraba_tui.secrets import scrub
+
+            self.notify(
+                scrub(f"guarded actions unavailable: {exc}"),
+                title="jaraba-ops",
+                severity="error",
+                timeout=15,
+            )
+            return
+        self.ops = ops
+        self.read_only = self.info.read_only or ops.read_only
+        self.desk = ActionDesk(self, self._audit_interval)
+        if self._feed_started:  # else on_mount starts it
+            self.desk.start_feed()
+            self.desk.targets_changed()
+            self.refresh_bindings()
 
     async def _mount_panes(self) -> None:
         """The panes the first screen does not show, mounted right after its first frame
@@ -323,6 +369,14 @@ class JarabaApp(App[int]):
         if self.desk.targets_changed():
             self.refresh_bindings()  # the footer's action keys follow what applies now
         self._schedule_first_draws()
+        if (
+            self._ops_later is not None
+            and not self._ops_scheduled
+            and self.latest is not None
+            and all(layer in self.latest.states for layer in LAYERS)
+        ):
+            self._ops_scheduled = True
+            self.set_timer(OPS_AFTER_DATA, self.attach_ops)
 
     def _schedule_first_draws(self) -> None:
         if not self._first_draw_pending and any(p.needs_first_draw for p in self._panes()):
@@ -392,6 +446,8 @@ class JarabaApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self._last_input = time.monotonic()
+            if self._ops_later is not None:
+                self.attach_ops()  # before the key is handled: it may need them
             if self._gc_threshold is not None and not self._gc_after_key and self._gc_due() >= 1:
                 # after this key's screen is drawn: the user is reading it
                 self._gc_after_key = True
