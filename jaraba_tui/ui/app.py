@@ -446,13 +446,20 @@ class JarabaApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self._last_input = time.monotonic()
-            if self._ops_later is not None:
+            if self._ops_later is not None and not self._quits(event):
                 self.attach_ops()  # before the key is handled: it may need them
             if self._gc_threshold is not None and not self._gc_after_key and self._gc_due() >= 1:
                 # after this key's screen is drawn: the user is reading it
                 self._gc_after_key = True
                 self.call_after_refresh(self._collect_soon)
         await super().on_event(event)
+
+    def _quits(self, event: events.Event) -> bool:
+        """``event`` is a key bound to quitting (which needs no action, and does not wait)."""
+        if not isinstance(event, events.Key):
+            return False
+        active = self.screen.active_bindings.get(event.key)
+        return active is not None and active.binding.action in ("quit", "app.quit")
 
     def _panes(self) -> list[Pane]:
         """The panes (composed once: a DOM query at each poll and tick walked every widget)."""

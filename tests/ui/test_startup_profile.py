@@ -198,3 +198,18 @@ async def test_the_child_validates_the_profile_then_polls_the_lab() -> None:
         await asyncio.wait_for(runner, BOUND)
     finally:
         src.stop()
+
+
+async def test_quitting_before_them_does_not_build_them(tmp_path: Path) -> None:
+    updates = healthy_updates()
+    built: list[str] = []
+
+    def later() -> ConsoleOps:
+        built.append("built")
+        raise AssertionError("built on the way out")
+
+    app = _app(updates, tmp_path, later, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("q")
+        await pilot.pause(0.1)
+    assert built == [] and app.return_value == 0
