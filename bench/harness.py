@@ -93,6 +93,7 @@ T: dict[str, list[Any]] = {
     "show": [],
     "goto": [],
     "relayout": [],
+    "trace": [],
 }
 CURRENT = {"pane": "overview"}
 #: The PollEngine instances built in this process (the engine's own figures).
@@ -273,6 +274,78 @@ def fork_product_engine(profile: Any, child_log: Path, every: float) -> Any:
 
 # -- the console's side ----------------------------------------------------------------------
 
+#: ``--trace``: the console's main thread, span by span (:func:`span`).
+TRACING = [False]
+
+
+def span(kind: str, start: float, cpu0: float, detail: object = None) -> None:
+    """One ``trace`` record (``--trace``): [start, end (monotonic: the clock of Textual's
+    events and of the benchmark's key presses), thread CPU s, kind, detail]."""
+    if TRACING[0]:
+        T["trace"].append(
+            [round(start, 5), round(time.monotonic(), 5), time.thread_time() - cpu0, kind, detail]
+        )
+
+
+def run_delay() -> float:
+    """This thread's time waiting for a core so far (s; /proc schedstat), 0 where unknown."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def install_tracing() -> None:
+    """``--trace``: what the console's main thread does, with its own CPU: key events (from
+    their creation by the input thread: [created, dispatched, ...]), the panes' redraws,
+    garbage collections, and (in :func:`install_ui_timers`' wrappers) frames, applies,
+    decodes and pane switches. For benchmark 3's keys: where a key's time goes."""
+    import gc
+    import threading
+
+    from textual import events
+    from textual.app import App
+
+    from jaraba_tui.ui.widgets.pane import Pane
+
+    TRACING[0] = True
+    main = threading.main_thread()
+    gc_start: list[tuple[float, float]] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if threading.current_thread() is not main:
+            return
+        if phase == "start":
+            gc_start[:] = [(time.monotonic(), time.thread_time())]
+        elif gc_start:
+            start, cpu0 = gc_start.pop()
+            span("gc", start, cpu0, info.get("generation"))
+
+    gc.callbacks.append(on_gc)
+
+    orig_redraw = Pane.redraw
+
+    def traced_redraw(self: Pane, *, force: bool = False) -> None:
+        start, cpu0 = time.monotonic(), time.thread_time()
+        orig_redraw(self, force=force)
+        span("redraw", start, cpu0, [self.id, bool(self.display)])
+
+    Pane.redraw = traced_redraw  # type: ignore[method-assign]
+
+    orig_on_event = App.on_event
+
+    async def traced_on_event(self: App[Any], event: events.Event) -> None:
+        if not isinstance(event, events.Key):
+            await orig_on_event(self, event)
+            return
+        start, cpu0 = time.monotonic(), time.thread_time()
+        T["trace"].append([round(event.time, 5), round(start, 5), 0.0, "key-made", event.key])
+        await orig_on_event(self, event)
+        span("key", start, cpu0, event.key)
+
+    App.on_event = traced_on_event  # type: ignore[method-assign]
+
 
 def install_ui_timers() -> type:
     """Wrap textual's screen update, recompose and the panes' lazy show; return BenchApp.
@@ -295,8 +368,12 @@ def install_ui_timers() -> type:
         )
         t0 = time.perf_counter()
         w0 = time.time()
+        m0, c0 = time.monotonic(), time.thread_time()
+        q0 = run_delay() if TRACING[0] else 0.0
         orig_timer_update(self)
         T["frame"].append([round(w0, 4), time.perf_counter() - t0, CURRENT["pane"], painted])
+        if painted and TRACING[0]:  # and how long it waited for a core meanwhile (ms)
+            span("frame", m0, c0, [CURRENT["pane"], round((run_delay() - q0) * 1000, 2)])
         app = self.app
         if painted and isinstance(app, BenchApp):
             app.frame_done(time.time())
@@ -343,12 +420,14 @@ def install_ui_timers() -> type:
     def timed_readable(self: ProcessEngineSource) -> None:
         w0 = time.time()
         t0 = time.perf_counter()
+        m0, c0 = time.monotonic(), time.thread_time()
         READ["wall"] = w0
         try:
             orig_readable(self)
         finally:
             READ["wall"] = None
             T["decode"].append([round(w0, 4), time.perf_counter() - t0])
+            span("decode", m0, c0)
 
     ProcessEngineSource._readable = timed_readable  # type: ignore[method-assign]
 
@@ -382,7 +461,9 @@ def install_ui_timers() -> type:
         def _apply(self, update: EngineUpdate) -> None:
             t0 = time.perf_counter()
             w0 = time.time()
+            m0, c0 = time.monotonic(), time.thread_time()
             super()._apply(update)
+            span("apply", m0, c0, update.layer)
             dt = time.perf_counter() - t0
             T["apply"].append([round(w0, 4), dt, update.layer, CURRENT["pane"]])
             key = (update.layer, update.at)
@@ -396,8 +477,10 @@ def install_ui_timers() -> type:
             # the update and schedules this): without it "render" missed the drawing itself
             t0 = time.perf_counter()
             w0 = time.time()
+            m0, c0 = time.monotonic(), time.thread_time()
             refreshes = REFRESHES[0]
             super()._draw_updates()
+            span("draw", m0, c0)
             layer = self.latest.layer if self.latest is not None else "-"
             T["apply"].append([round(w0, 4), time.perf_counter() - t0, layer, CURRENT["pane"]])
             drawn = time.time()
@@ -448,7 +531,9 @@ def install_ui_timers() -> type:
             PROFILER.switch(pane)  # the switch itself is in the new pane's profile
             t0 = time.perf_counter()
             w0 = time.time()
+            m0, c0 = time.monotonic(), time.thread_time()
             super().action_goto(pane)
+            span("goto", m0, c0, pane)
             CURRENT["pane"] = self.current_pane
             T["goto"].append([round(w0, 4), time.perf_counter() - t0, pane])
 
@@ -550,6 +635,11 @@ def main() -> None:
         help="cProfile the console's main thread (its CPU clock), one file per pane shown",
     )
     ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="record the console's main thread span by span (keys, frames, redraws, gc)",
+    )
+    ap.add_argument(
         "--engine", choices=ENGINES, default=os.environ.get(ENGINE_ENV, "process") or "process"
     )
     args = ap.parse_args()
@@ -575,6 +665,8 @@ def main() -> None:
         from jaraba_tui.ui import run
 
         app_cls = install_ui_timers()
+        if args.trace:
+            install_tracing()
         app_module.JarabaApp = app_cls  # type: ignore[misc] # what ui.run builds
         started = time.time()
 

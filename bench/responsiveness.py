@@ -11,10 +11,14 @@ Calibration: the same send-keys -> capture loop against ``cat`` (the terminal's 
 is the apparatus's floor, reported alongside (not subtracted).
 
 Budget (issue 6): p95 <= 100 ms in all three.
+
+``JARABA_BENCH_RESP_CASES=large`` (comma-separated: healthy, hung_endpoint, large) runs only
+those cases (default: all three).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -53,6 +57,17 @@ TITLES = {
     "8": "Timeline",
 }
 BOX = set("─━│┃╭┏╮┓")
+CASES = ("healthy", "hung_endpoint", "large")
+
+
+def wanted_cases() -> set[str]:
+    """``$JARABA_BENCH_RESP_CASES`` (comma-separated), else every case."""
+    names = {n.strip() for n in os.environ.get("JARABA_BENCH_RESP_CASES", "").split(",")}
+    names.discard("")
+    unknown = names - set(CASES)
+    if unknown:
+        raise SystemExit(f"JARABA_BENCH_RESP_CASES: unknown case(s) {sorted(unknown)}; {CASES}")
+    return names or set(CASES)
 
 
 def shows_pane(key: str, line: str) -> bool:
@@ -139,19 +154,23 @@ def bench(opts: Any) -> dict[str, Any]:
     log("calibrating send-keys -> capture-pane against cat")
     cal = calibrate()
     cases: list[dict[str, Any]] = []
-    log(f"(a) healthy: {n} presses")
-    cases.append(case("healthy", str(LOCAL_PROFILE), n, 6))
-    hung = local_variant(
-        profiles_dir() / "hung-galera.toml", name="hung-galera", ports={3309: TARPIT_PORT}
-    )
-    with tarpit(TARPIT_PORT):
-        log(f"(b) Galera node3 -> tarpit :{TARPIT_PORT}: {n} presses")
-        cases.append(case("hung_endpoint", str(hung), n, 5))
-    with largesetup.running() as info:
-        log(f"(c) large setup: {n} presses")
-        c = case("large", str(info["profiles"]["large-9"]), n, 6)  # type: ignore[index]
-        c["setup"] = info
-        cases.append(c)
+    run = wanted_cases()
+    if "healthy" in run:
+        log(f"(a) healthy: {n} presses")
+        cases.append(case("healthy", str(LOCAL_PROFILE), n, 6))
+    if "hung_endpoint" in run:
+        hung = local_variant(
+            profiles_dir() / "hung-galera.toml", name="hung-galera", ports={3309: TARPIT_PORT}
+        )
+        with tarpit(TARPIT_PORT):
+            log(f"(b) Galera node3 -> tarpit :{TARPIT_PORT}: {n} presses")
+            cases.append(case("hung_endpoint", str(hung), n, 5))
+    if "large" in run:
+        with largesetup.running() as info:
+            log(f"(c) large setup: {n} presses")
+            c = case("large", str(info["profiles"]["large-9"]), n, 6)  # type: ignore[index]
+            c["setup"] = info
+            cases.append(c)
     figs = []
     for c in cases:
         d = c.get("ms", {})
