@@ -46,12 +46,18 @@ from jaraba_tui.ui.settings import load_keymap, load_state, save_state
 from jaraba_tui.ui.source import SourceFactory, UpdateSource
 from jaraba_tui.ui.themes import DEFAULT_THEME, choose_theme, load_themes
 from jaraba_tui.ui.widgets.alerts import AlertsPane
-from jaraba_tui.ui.widgets.chrome import HeaderState, KeyFooter, NavBar, StatusHeader
+from jaraba_tui.ui.widgets.chrome import (
+    ConsoleScreen,
+    HeaderState,
+    KeyFooter,
+    NavBar,
+    StatusHeader,
+)
 from jaraba_tui.ui.widgets.galera import GaleraPane
 from jaraba_tui.ui.widgets.haproxy import HAProxyPane
 from jaraba_tui.ui.widgets.hosts import HostsPane
 from jaraba_tui.ui.widgets.overview import OverviewPane
-from jaraba_tui.ui.widgets.pane import FilterInput, Pane, RenderCtx, layer_severity
+from jaraba_tui.ui.widgets.pane import FilterInput, Pane, PaneSwitcher, RenderCtx, layer_severity
 from jaraba_tui.ui.widgets.proxysql import ProxySQLPane
 from jaraba_tui.ui.widgets.redis import RedisPane
 from jaraba_tui.ui.widgets.table import KeyedTable
@@ -224,10 +230,13 @@ class JarabaApp(App[int]):
                 )
 
     # -- layout ------------------------------------------------------------------------------
+    def get_default_screen(self) -> ConsoleScreen:
+        return ConsoleScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         yield NavBar(PANES, self._nav_keys())
-        with ContentSwitcher(initial="overview", id="panes"):
+        with PaneSwitcher(initial="overview", id="panes"):
             yield OverviewPane()  # the others right after the first frame: _mount_panes
         yield KeyFooter()
 

@@ -13,8 +13,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from jaraba_tui.engine import EngineUpdate, LayerState
 from jaraba_tui.model.findings import Finding, Severity, worst
@@ -137,11 +138,29 @@ def set_text(widget: Static, content: Text | str) -> None:
         widget.refresh(layout=True)
 
 
+#: (findings tuple, layer -> its worst severity, UNKNOWN for none): the bar, the overview
+#: cards and the panes' status lines ask for every layer's severity at each update, tick
+#: and key; the findings of an update are one tuple (300 alerts' and 100 servers' among them).
+_worst_by_layer: tuple[object, dict[str, Severity]] = ((), {})
+
+
+def _layer_worst(findings: Iterable[Finding], layer: str) -> Severity:
+    global _worst_by_layer
+    if not isinstance(findings, tuple):  # a list may change in place: not kept
+        found = layer_findings(list(findings), layer)
+        return worst(found) if found else Severity.UNKNOWN
+    if _worst_by_layer[0] is not findings:
+        _worst_by_layer = (findings, {})
+    memo = _worst_by_layer[1]
+    sev = memo.get(layer)
+    if sev is None:
+        found = layer_findings(findings, layer)
+        sev = memo[layer] = worst(found) if found else Severity.UNKNOWN
+    return sev
+
+
 def layer_severity(findings: Iterable[Finding], layer: str, state: LayerState) -> Severity:
-    found = layer_findings(findings if isinstance(findings, tuple) else list(findings), layer)
-    sev = worst(found)
-    if not found:
-        sev = Severity.UNKNOWN
+    sev = _layer_worst(findings, layer)
     if state.stale and sev.rank < Severity.UNKNOWN.rank:
         return Severity.UNKNOWN
     return sev
@@ -311,6 +330,15 @@ class Pane(Vertical):
                 self.close_filter()
             else:
                 self.focus_main()
+
+
+class PaneSwitcher(ContentSwitcher):
+    """The panes' switcher. Switching repaints nothing of its own: its lines are blank
+    under the pane shown (Textual's ``current`` asks for a repaint of the switcher, so
+    its 37 lines were drawn again at every key; the panes' display toggle lays them out
+    and paints them)."""
+
+    current: reactive[str | None] = reactive(None, init=False, repaint=False)
 
 
 class LayerPane(Pane):
