@@ -107,7 +107,7 @@ GC_AFTER_KEY = 0.05
 #: the actions' runner: ~0.2 s of CPU) this long after the first frame that shows every
 #: layer's data, or OPS_AT_THE_LATEST seconds after its mount, or at the first key or click
 #: before either (:meth:`JarabaApp.attach_ops`).
-OPS_AFTER_DATA = 0.1
+OPS_AFTER_DATA = 0.5
 OPS_AT_THE_LATEST = 3.0
 
 
