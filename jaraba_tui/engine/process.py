@@ -34,13 +34,14 @@ import asyncio
 import contextlib
 import io
 import json
+import operator
 import os
 import pickle
 import signal
 import struct
 import sys
 import threading
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -517,6 +518,55 @@ def _with_part(data: Any, path: tuple[str, ...], value: Any) -> Any:
     return replace(data, **{path[0]: _with_part(inner, path[1:], value)})
 
 
+#: Tuples of rows that change only in a few columns from one poll to the next: HAProxy's
+#: ``show stat`` rows, where ``lastchg`` (seconds since the last state change) moves for
+#: every one of 1000 servers at every poll, and ``downtime`` for each server that is down.
+#: A row whose other columns are as last sent crosses the pipe as those columns' values
+#: only (``rows`` in the message); the console makes it from the row it holds. The large
+#: setup's HAProxy update: ~210 kB pickled, ~7 ms for the console to unpickle; ~10 kB now.
+ROW_PARTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "haproxy": (
+        ("servers", ("lastchg", "downtime")),
+        ("backends", ("lastchg", "downtime")),
+        ("frontends", ("lastchg", "downtime")),
+    ),
+}
+
+
+def _fixed_getter(row: Any, volatile: tuple[str, ...]) -> Any:
+    """A getter of a row's columns other than ``volatile`` (None: not a dataclass row that
+    has them all, or a slotted one: sent whole)."""
+    if not is_dataclass(row) or not hasattr(row, "__dict__"):
+        return None
+    names = [f.name for f in fields(row)]
+    if any(v not in names for v in volatile):
+        return None
+    fixed = [n for n in names if n not in volatile]
+    return operator.attrgetter(*fixed) if len(fixed) > 1 else None
+
+
+def _with_columns(
+    rows: tuple[Any, ...], changed: dict[int, Any], columns: dict[str, tuple[Any, ...]]
+) -> tuple[Any, ...]:
+    """``rows`` with row ``i`` replaced by ``changed[i]``, the others with their ``columns``
+    set to ``columns[name][i]`` (``replace()`` of a frozen dataclass, without running its
+    ``__init__``: 1000 rows per update)."""
+    new = object.__new__
+    set_state = object.__setattr__
+    cols = list(columns.items())
+    out = []
+    for i, row in enumerate(rows):
+        made = changed.get(i)
+        if made is None:
+            state = row.__dict__.copy()
+            for name, values in cols:
+                state[name] = values[i]
+            made = new(type(row))
+            set_state(made, "__dict__", state)
+        out.append(made)
+    return tuple(out)
+
+
 class UpdateEncoder:
     """EngineUpdate -> an ``update`` message holding only what changed since the last one
     (snapshot fields by identity, their :data:`KEPT_PARTS` by identity too, layer states
@@ -527,6 +577,9 @@ class UpdateEncoder:
         self._states: dict[str, Any] = {}
         self._findings: Any = _MISSING
         self._parts: dict[tuple[str, tuple[str, ...]], Any] = {}  # the last ones sent
+        # (layer, part) -> the rows last sent and their fixed columns (:data:`ROW_PARTS`)
+        self._rows: dict[tuple[str, str], tuple[tuple[Any, ...], list[Any]]] = {}
+        self._getters: dict[tuple[type, tuple[str, ...]], Any] = {}
 
     def message(self, update: EngineUpdate) -> dict[str, Any]:
         snap = update.snapshot
@@ -549,6 +602,9 @@ class UpdateEncoder:
         same = self._same_parts(view)
         if same:
             message["same"] = same
+        rows = self._row_deltas(view)
+        if rows:
+            message["rows"] = rows
         findings = update.findings
         if findings is not self._findings and findings != self._findings:
             message["findings"] = findings
@@ -571,6 +627,48 @@ class UpdateEncoder:
             for path in same.get(layer, ()):
                 view[layer] = _with_part(view[layer], path, ())
         return same
+
+    def _row_deltas(self, view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Replace each :data:`ROW_PARTS` tuple in ``view`` whose rows are mostly as last
+        sent by an empty tuple; return, per layer and part, ``(length, {index: row} for the
+        rows that changed, {column: values for every row})``."""
+        out: dict[str, dict[str, Any]] = {}
+        for layer, parts in ROW_PARTS.items():
+            if layer not in view:
+                continue  # not sent: the console holds what was last sent
+            data = view[layer]
+            if data is None:  # the console holds no rows now
+                for part, _ in parts:
+                    self._rows.pop((layer, part), None)
+                continue
+            for part, volatile in parts:
+                rows = getattr(data, part, None)
+                if not isinstance(rows, tuple) or not rows:
+                    self._rows.pop((layer, part), None)
+                    continue
+                key = (type(rows[0]), volatile)
+                getter = self._getters.get(key, _MISSING)
+                if getter is _MISSING:
+                    getter = self._getters[key] = _fixed_getter(rows[0], volatile)
+                if getter is None or any(type(r) is not key[0] for r in rows):
+                    self._rows.pop((layer, part), None)
+                    continue
+                fixed = [getter(r) for r in rows]
+                before = self._rows.get((layer, part))
+                self._rows[(layer, part)] = (rows, fixed)
+                if before is None or len(before[1]) != len(rows):
+                    continue
+                old = before[1]
+                changed = {i: rows[i] for i, f in enumerate(fixed) if f != old[i]}
+                if len(changed) * 2 > len(rows):
+                    continue  # mostly new: sent whole
+                columns = {v: tuple([getattr(r, v) for r in rows]) for v in volatile}
+                out.setdefault(layer, {})[part] = (len(rows), changed, columns)
+            for part in out.get(layer, {}):
+                data = replace(data, **{part: ()})
+            if layer in out:
+                view[layer] = data
+        return out
 
 
 class UpdateDecoder:
@@ -604,6 +702,8 @@ class UpdateDecoder:
                 except (AttributeError, TypeError) as exc:
                     raise FrameError(f"a {name} part where there is none ({exc})") from None
             view[name] = data
+        for name, parts in message.get("rows", {}).items():
+            view[name] = self._rows(name, view.get(name), parts)
         if view:
             self.view = replace(self.view, **view)
         self.states.update(message["states"])
@@ -622,6 +722,27 @@ class UpdateDecoder:
             data = view[layer]
             self.history.record(StackSnapshot(collected_at=data_stamp(data, at), **{layer: data}))
         return update
+
+    def _rows(self, layer: str, data: Any, parts: dict[str, Any]) -> Any:
+        """``data`` with each part sent as a row delta made from the rows held
+        (:meth:`UpdateEncoder._row_deltas`)."""
+        held_data = getattr(self.view, layer, None)
+        try:
+            for part, (length, changed, columns) in parts.items():
+                held = getattr(held_data, part, None)
+                if not isinstance(held, tuple) or len(held) != length:
+                    raise FrameError(
+                        f"the engine process sent {layer} {part} as changes to rows never sent"
+                    )
+                if any(len(v) != length for v in columns.values()):
+                    raise FrameError(f"bad {layer} {part} row changes (lengths)")
+                rows = _with_columns(held, changed, columns)
+                data = replace(data, **{part: rows})
+        except FrameError:
+            raise
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise FrameError(f"bad {layer} row changes ({exc})") from None
+        return data
 
 
 def control_line(op: str, layer: str | None = None) -> bytes:

@@ -97,3 +97,69 @@ def test_a_same_part_the_console_never_got_is_a_bad_update() -> None:
     message["same"] = {"alerts": [("prometheus", "alerts")]}
     with pytest.raises(FrameError):
         UpdateDecoder().update(message)  # a fresh console holds no alerts yet
+
+
+def _haproxy_polls() -> list[StackSnapshot]:
+    """Six polls of a recorded HAProxy: the clock moves (every row's ``lastchg``), a server
+    goes down (its state, then its ``downtime``), a server goes away, the layer fails, and
+    comes back."""
+    from dataclasses import replace
+
+    from tests.engine.fakes import recorded
+
+    h = recorded("healthy")[0].haproxy
+    assert h is not None and len(h.servers) > 2
+
+    def later(rows: tuple[Any, ...], dt: int, down: str | None = None) -> tuple[Any, ...]:
+        out = []
+        for r in rows:
+            r = replace(r, lastchg=(r.lastchg or 0) + dt)
+            if r.key == down:
+                r = replace(r, status="DOWN", state="DOWN", downtime=(r.downtime or 0) + dt)
+            out.append(r)
+        return tuple(out)
+
+    first = h.servers[0].key
+    polls: list[Any] = [h]
+    polls.append(replace(h, collected_at=h.collected_at + 2, servers=later(h.servers, 2)))
+    polls.append(replace(h, collected_at=h.collected_at + 4, servers=later(h.servers, 4, first)))
+    polls.append(replace(h, collected_at=h.collected_at + 6, servers=later(h.servers, 6, first)))
+    polls.append(replace(h, collected_at=h.collected_at + 8, servers=later(h.servers, 8)[1:]))
+    polls.append(None)
+    polls.append(replace(h, collected_at=h.collected_at + 12, servers=later(h.servers, 12)))
+    return [StackSnapshot(collected_at=p.collected_at if p else 0.0, haproxy=p) for p in polls]
+
+
+def test_haproxy_rows_that_only_age_cross_the_pipe_as_their_changing_columns() -> None:
+    polls = _haproxy_polls()
+    encoder, reader, decoder = UpdateEncoder(), FrameReader(), UpdateDecoder()
+    sent: list[dict[str, Any]] = []
+    sizes: list[int] = []
+    for n, snap in enumerate(polls):
+        merger_update = StackMerger(clock=lambda n=n: 100.0 + n).merge("haproxy", snap)
+        data = frame(encoder.message(merger_update))
+        sizes.append(len(data))
+        (message,) = reader.feed(data)
+        sent.append(message)
+        got = decoder.update(message)
+        assert got.snapshot.haproxy == snap.haproxy  # exactly the engine's rows
+    rows = [m.get("rows", {}).get("haproxy", {}) for m in sent]
+    assert not rows[0]  # the first: whole
+    length, changed, columns = rows[1]["servers"]
+    assert length == len(polls[1].haproxy.servers) and not changed  # type: ignore[union-attr]
+    servers = polls[1].haproxy.servers  # type: ignore[union-attr]
+    assert columns["lastchg"] == tuple(s.lastchg for s in servers)
+    assert list(rows[2]["servers"][1]) == [0] and not rows[3]["servers"][1]  # went down
+    assert "servers" not in rows[4] and "backends" in rows[4]  # a server fewer: sent whole
+    assert not rows[5] and not rows[6]  # no HAProxy data; then the console holds no rows
+    assert sizes[1] < sizes[0] and sizes[3] < sizes[0]
+
+
+def test_row_changes_to_rows_the_console_never_got_are_a_bad_update() -> None:
+    polls = _haproxy_polls()
+    encoder = UpdateEncoder()
+    encoder.message(StackMerger(clock=lambda: 1.0).merge("haproxy", polls[0]))
+    message = encoder.message(StackMerger(clock=lambda: 2.0).merge("haproxy", polls[1]))
+    assert "rows" in message
+    with pytest.raises(FrameError):
+        UpdateDecoder().update(message)  # a fresh console holds no rows
