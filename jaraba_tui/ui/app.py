@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from jaraba_tui.ui.ops import ConsoleOps
 
 TIMELINE_MAX = 2000
-#: The panes mounted right after the first frame (:meth:`JarabaApp._mount_panes`), in order.
+#: The panes mounted after the first frame (:meth:`JarabaApp._mount_panes`), in order.
 LATER_PANES: tuple[Callable[[], Pane], ...] = (
     GaleraPane,
     ProxySQLPane,
@@ -109,6 +109,9 @@ GC_AFTER_KEY = 0.05
 #: before either (:meth:`JarabaApp.attach_ops`).
 OPS_AFTER_DATA = 0.5
 OPS_AT_THE_LATEST = 3.0
+#: The panes after the overview are mounted right after the first frame with every layer's
+#: data, or this long after the console's mount, or at once when a key asks for one of them.
+PANES_AT_THE_LATEST = 1.5
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,7 @@ class JarabaApp(App[int]):
         self._severities: tuple[object, dict[str, Severity]] = (None, {})
         self._quit_asked = float("-inf")
         self._later_mounted = False  # the panes after the overview (_mount_panes)
+        self._mounting_later = False  # ... asked for
         self._goto_asked: str | None = None  # a pane asked for before they were
         self._heap_frozen = False  # the freeze is done or scheduled
         self._froze_heap = False  # this app froze the heap (and unfreezes it)
@@ -255,7 +259,7 @@ class JarabaApp(App[int]):
         self._start_source()
         self._feed_started = True
         self.desk.start_feed()
-        self.call_after_refresh(self._mount_panes)
+        self.set_timer(PANES_AT_THE_LATEST, self._mount_panes_soon)
         if self._ops_later is not None:
             self.set_timer(OPS_AT_THE_LATEST, self.attach_ops)
 
@@ -286,11 +290,16 @@ class JarabaApp(App[int]):
             self.desk.targets_changed()
             self.refresh_bindings()
 
+    def _mount_panes_soon(self) -> None:
+        if not self._mounting_later:
+            self._mounting_later = True
+            self.call_later(self._mount_panes)
+
     async def _mount_panes(self) -> None:
-        """The panes the first screen does not show, mounted right after its first frame
-        (issue 6, start-up: composing and styling their ~60 widgets first had delayed
-        that frame by ~0.1 s of CPU). A key that asks for one of them before they are
-        there is applied once they are."""
+        """The panes the first screen does not show, mounted after the first frame with
+        every layer's data (issue 6, start-up: composing and styling their ~60 widgets had
+        delayed the first frame by ~0.1 s of CPU, and then the first data's); at once when
+        a key asks for one of them, which is applied once they are there."""
         if self._closing_down():
             return
         panes = [make() for make in LATER_PANES]
@@ -386,6 +395,12 @@ class JarabaApp(App[int]):
         ):
             self._ops_scheduled = True
             self.set_timer(OPS_AFTER_DATA, self.attach_ops)
+        if (
+            not self._mounting_later
+            and self.latest is not None
+            and all(layer in self.latest.states for layer in LAYERS)
+        ):
+            self.call_after_refresh(self._mount_panes_soon)
 
     def _schedule_first_draws(self) -> None:
         if not self._first_draw_pending and any(p.needs_first_draw for p in self._panes()):
@@ -618,6 +633,7 @@ class JarabaApp(App[int]):
             return
         if not self._later_mounted and pane != PANES[0]:
             self._goto_asked = pane  # applied by _mount_panes, in a moment
+            self._mount_panes_soon()
             return
         self.current_pane = pane
         self.current().before_show(self.render_ctx())  # drawn before shown: one frame
