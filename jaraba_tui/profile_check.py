@@ -96,7 +96,9 @@ def _probes(t: Transports) -> list[tuple[str, str, str, Probe]]:
                 master = p.sentinel.master_name if p.sentinel else ""
                 addr = await t.sentinel(name).command("SENTINEL", "get-master-addr-by-name", master)
                 return f"{master} master at {addr[0]}:{addr[1]}" if addr else f"no {master}"
-            info = await t.redis(name).command("INFO", "replication")
+            from jaraba_tui.collectors.redis import info_map
+
+            info = info_map(await t.redis(name).command("INFO", "replication"))
             return f"role {info.get('role', '?')}"
 
         return probe
