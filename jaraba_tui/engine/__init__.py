@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 #: Imported on first use (PEP 562). The scheduler pulls in every transport (asyncssh, redis,
 #: httpx), which the console's process does not need when the engine runs in its own; the
-#: merge pulls in the model and every collector's types, which ``jaraba-ops`` imports after
-#: forking the engine (:mod:`jaraba_tui.engine.process`), in each process: the engine's
-#: SSH connections start before them.
+#: merge pulls in the model and every collector's types, which both processes need:
+#: ``jaraba-ops`` imports them once, just before it forks the engine
+#: (:func:`jaraba_tui.cli._fork_engine_loading`), and the child inherits them.
 _LAZY = {
     "EngineUpdate": "merge",
     "LayerState": "merge",
