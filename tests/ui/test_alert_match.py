@@ -93,3 +93,38 @@ def test_kept_rows_are_the_rows() -> None:
     later = alert_rows(snap(changed), 1100.0, pal, kept)
     assert later == alert_rows(snap(changed), 1100.0, pal)
     assert later != first
+
+
+def test_the_alerts_order_and_matches_are_kept_while_the_alerts_are_the_same_objects() -> None:
+    from dataclasses import replace
+
+    from jaraba_tui.collectors.alerts import AlertmanagerState, AlertsSnapshot, PrometheusAlerts
+    from jaraba_tui.ui.format import Palette
+    from jaraba_tui.ui.widgets.alerts import AlertPlan, KeptRow, alert_rows
+
+    proms = tuple(replace(prom("Vec", idx=str(i)), active_at=1000.0 - i * 60) for i in range(5))
+    ams = tuple(am(f"f{i}", "Vec", idx=str(i)) for i in range(3))
+
+    def snap(alerts: tuple[PromAlert, ...], am_alerts: tuple[AmAlert, ...]) -> AlertsSnapshot:
+        return AlertsSnapshot(
+            1000.0,
+            PrometheusAlerts("p", "http://p", alerts, None),
+            AlertmanagerState("a", "http://a", am_alerts, (), 0, ()),
+        )
+
+    pal = Palette()
+    kept: dict[str, KeptRow] = {}
+    memo: list[AlertPlan] = []
+    first = alert_rows(snap(proms, ams), 1000.0, pal, kept, memo)
+    plan = memo[0][2]
+    assert first == alert_rows(snap(proms, ams), 1000.0, pal)
+    later = alert_rows(snap(proms, ams), 1090.0, pal, kept, memo)  # same objects, a new poll
+    assert memo[0][2] is plan
+    assert later == alert_rows(snap(proms, ams), 1090.0, pal)  # the ages moved, rightly
+    assert later != first
+    # another Alertmanager answer (one silenced copy fewer): matched again
+    fewer = ams[:2]
+    again = alert_rows(snap(proms, fewer), 1090.0, pal, kept, memo)
+    assert memo[0][2] is not plan
+    assert again == alert_rows(snap(proms, fewer), 1090.0, pal)
+    assert again != later

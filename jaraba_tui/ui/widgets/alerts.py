@@ -141,31 +141,56 @@ def _am_only_rows(
 KeptRow = tuple[tuple[object, ...], list[str | Text]]
 
 
+#: The Prometheus alerts in display order, each with its Alertmanager copy, row key and
+#: Alertmanager word: (Prometheus alerts, Alertmanager alerts, that list).
+AlertPlan = tuple[object, object, list[tuple[PromAlert, AmAlert | None, str, str]]]
+
+
+def _plan(
+    prom: Sequence[PromAlert], am_alerts: Sequence[AmAlert], memo: list[AlertPlan] | None
+) -> list[tuple[PromAlert, AmAlert | None, str, str]]:
+    """The alerts' order and Alertmanager matches; kept in ``memo`` while both lists are
+    the very objects of the last drawing (the alerts poll hands back the same objects
+    while the servers answer the same: 300 alerts were sorted and matched again)."""
+    if memo and memo[0][0] is prom and memo[0][1] is am_alerts:
+        return memo[0][2]
+    order = {"firing": 0, "pending": 1}
+    by_name = am_by_name(am_alerts)
+    alerts = sorted(
+        prom,
+        key=lambda x: (order.get(x.state, 2), x.severity != "critical", x.name),
+    )
+    plan = []
+    for x in alerts:
+        am = am_match(x, by_name)
+        plan.append((x, am, _key(x), _am_word(am)))
+    if memo is not None:
+        memo[:] = [(prom, am_alerts, plan)]
+    return plan
+
+
 def alert_rows(
-    a: AlertsSnapshot, now: float, pal: Palette, kept: dict[str, KeptRow] | None = None
+    a: AlertsSnapshot,
+    now: float,
+    pal: Palette,
+    kept: dict[str, KeptRow] | None = None,
+    memo: list[AlertPlan] | None = None,
 ) -> list[tuple[str, list[str | Text]]]:
     """One row per Prometheus alert (300 on the large setup), then Alertmanager's own.
     ``kept`` (the pane's, across polls): an alert whose row shows what it showed gets the
     same cells list back, which the table recognises without comparing its cells (the
-    alerts poll gives the same alert objects while Prometheus answers the same)."""
+    alerts poll gives the same alert objects while Prometheus answers the same); ``memo``
+    (the pane's): the alerts' order and matches (:func:`_plan`)."""
     am_alerts = a.alertmanager.alerts if a.alertmanager is not None else ()
     if a.prometheus is None:
         return _am_only_rows(a, now, pal, set())
     seen: set[str] = set()
     rows: list[tuple[str, list[str | Text]]] = []
-    order = {"firing": 0, "pending": 1}
-    by_name = am_by_name(am_alerts)
-    alerts = sorted(
-        a.prometheus.alerts,
-        key=lambda x: (order.get(x.state, 2), x.severity != "critical", x.name),
-    )
-    for x in alerts:
-        am = am_match(x, by_name)
+    plan = _plan(a.prometheus.alerts, am_alerts, memo)
+    for x, am, key, am_word in plan:
         if am is not None:
             seen.add(am.fingerprint)
-        key = _key(x)
         since = "-" if x.active_at is None else age(now - x.active_at)
-        am_word = _am_word(am)
         made_of = (x, since, am_word, pal)
         if kept is not None:
             before = kept.get(key)
@@ -191,7 +216,7 @@ def alert_rows(
         if kept is not None:
             kept[key] = (made_of, cells)
         rows.append((key, cells))
-    if kept is not None and len(kept) > 2 * len(alerts):  # alerts long gone
+    if kept is not None and len(kept) > 2 * len(plan):  # alerts long gone
         keep = {key for key, _ in rows}
         for gone in [k for k in kept if k not in keep]:
             del kept[gone]
@@ -224,6 +249,7 @@ class AlertsPane(LayerPane):
     def __init__(self) -> None:
         super().__init__()
         self._kept: dict[str, KeptRow] = {}  # alert -> its row's cells (alert_rows)
+        self._plan: list[AlertPlan] = []  # the alerts' order and matches (alert_rows)
 
     def selected_target(self, kind: str) -> str | None:
         """The highlighted alert's Alertmanager fingerprint, or the highlighted silence."""
@@ -260,7 +286,7 @@ class AlertsPane(LayerPane):
                 f"{a.alertmanager.expired_silences} expired silences"
             )
         set_text(info, Text(" · ".join(bits), style=pal.muted))
-        rows = alert_rows(a, ctx.now, pal, self._kept)
+        rows = alert_rows(a, ctx.now, pal, self._kept, self._plan)
         self.query_one("#alerts-table", KeyedTable).set_rows(rows)
         self.query_one("#alerts-silences", KeyedTable).set_rows(silence_rows(a))
         self.query_one("#alerts-sparks", SparkPanel).show(
