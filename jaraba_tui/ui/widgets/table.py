@@ -269,21 +269,28 @@ class KeyedTable(ScrollView, can_focus=True):
             if terms and not matches(row.texts, terms):
                 continue
             view.append(row)
-        drawn = [(r.key, r.version) for r in self._view]
         self._built = built
-        self._view = view
-        self._by_key = {r.key: r for r in view}
-        self._index = {r.key: i for i, r in enumerate(view)}
-        changed = drawn != [(r.key, r.version) for r in view]
-        widths = [_width(label) for label in self._labels]
-        for r in view:
-            for i, w in enumerate(r.widths[: len(widths)]):
-                if w > widths[i]:
-                    widths[i] = w
-        if widths != self._widths:
-            self._widths = widths
-            self._lines.clear()
-            changed = True
+        before = self._view
+        if len(before) == len(view) and all(a is b for a, b in zip(before, view, strict=True)):
+            # the very rows, in the same order (a poll that changed nothing shown): the
+            # indexes and the columns' widths are as they were (1000 rows x 8 cells)
+            self._view = view
+            changed = False
+        else:
+            drawn = [(r.key, r.version) for r in before]
+            self._view = view
+            self._by_key = {r.key: r for r in view}
+            self._index = {r.key: i for i, r in enumerate(view)}
+            changed = drawn != [(r.key, r.version) for r in view]
+            widths = [_width(label) for label in self._labels]
+            for r in view:
+                for i, w in enumerate(r.widths[: len(widths)]):
+                    if w > widths[i]:
+                        widths[i] = w
+            if widths != self._widths:
+                self._widths = widths
+                self._lines.clear()
+                changed = True
         if len(self._lines) > 4 * max(64, len(view)):
             self._lines.clear()  # bounded: lines of rows long gone
         self._follow_cursor()
