@@ -87,6 +87,11 @@ def fork_engine(profile: Profile) -> EngineProcess:
     return engine
 
 
+#: One thread builds a ProfileFacts' profile; another asking meanwhile waits for it (the
+#: console prepares its guarded actions on a thread, a key may ask on the main thread).
+_FACTS_BUILDING = threading.Lock()
+
+
 @dataclass
 class ProfileFacts:
     """What the console needs of its profile before its first frame, taken by the engine
@@ -106,12 +111,14 @@ class ProfileFacts:
     _profile: Profile | None = field(default=None, init=False, repr=False, compare=False)
 
     def profile(self) -> Profile:
-        """The validated profile (built once; ProfileError if it no longer validates)."""
-        if self._profile is None:
-            from jaraba_tui.profile import profile_from_mapping
+        """The validated profile (built once, by whichever thread asks first while the
+        other waits; ProfileError if it no longer validates)."""
+        with _FACTS_BUILDING:
+            if self._profile is None:
+                from jaraba_tui.profile import profile_from_mapping
 
-            self._profile = profile_from_mapping(self.data, path=self.path)
-        return self._profile
+                self._profile = profile_from_mapping(self.data, path=self.path)
+            return self._profile
 
 
 def fork_engine_loading(name: str | None) -> tuple[EngineProcess, int]:

@@ -119,6 +119,7 @@ def run(
                 state_path=state_file(),
                 keymap_path=keymap_file(),
                 ops_later=ops_later,
+                ops_prepare=later.profile,
                 profile_keymap=dict(facts.keymap),
             )
         else:

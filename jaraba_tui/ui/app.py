@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -109,6 +110,11 @@ GC_AFTER_KEY = 0.05
 #: before either (:meth:`JarabaApp.attach_ops`).
 OPS_AFTER_DATA = 0.5
 OPS_AT_THE_LATEST = 3.0
+#: The bindings' actions that need the guarded actions' side built (see _needs_ops).
+OPS_ACTIONS = frozenset(
+    {c.action.removeprefix("app.") for c in (*COMMANDS, *LAYER_COMMANDS) if c.requires_profile}
+    | {"command_palette", "help"}  # the help lists the action keys
+)
 #: The panes after the overview are mounted right after the first frame with every layer's
 #: data, or this long after the console's mount, or at once when a key asks for one of them.
 PANES_AT_THE_LATEST = 1.5
@@ -162,16 +168,21 @@ class JarabaApp(App[int]):
         audit_interval: float = 2.0,
         profile_keymap: dict[str, str] | None = None,
         ops_later: Callable[[], ConsoleOps] | None = None,
+        ops_prepare: Callable[[], object] | None = None,
     ) -> None:
         """``ops_later``: builds ``ops`` when the console first needs them (see
         :meth:`attach_ops`); the console has no guarded action, checklist or audit feed
-        until then."""
+        until then. ``ops_prepare``: the costly part of ``ops_later`` (validating the whole
+        profile), safe to run on another thread first: it runs on one after the first full
+        frame, then ``ops_later`` on the loop (see :meth:`_prepare_ops`)."""
         super().__init__()
         self.info = info
         self.read_only = info.read_only or bool(ops and ops.read_only)
         self.ops = ops
         self._ops_later = ops_later if ops is None else None
         self._ops_scheduled = False
+        self._ops_prepare = ops_prepare if self._ops_later is not None else None
+        self._ops_preparing = False
         self._audit_interval = audit_interval
         self._feed_started = False  # on_mount started the desk's audit feed
         self._source_factory = source
@@ -261,7 +272,29 @@ class JarabaApp(App[int]):
         self.desk.start_feed()
         self.set_timer(PANES_AT_THE_LATEST, self._mount_panes_soon)
         if self._ops_later is not None:
-            self.set_timer(OPS_AT_THE_LATEST, self.attach_ops)
+            self.set_timer(OPS_AT_THE_LATEST, self._prepare_ops)
+
+    def _prepare_ops(self) -> None:
+        """Validate the profile for the guarded actions on a thread (~0.2 s of CPU that had
+        held the loop: a key pressed then waited for it), then attach them on the loop. The
+        thread shares the interpreter lock, in slices: keys keep being handled meanwhile.
+        A key that needs the actions before it is done waits for the thread's result."""
+        if self._ops_later is None or self._ops_preparing:
+            return  # attached already, or the thread will
+        prepare = self._ops_prepare
+        if prepare is None:
+            self.attach_ops()
+            return
+        self._ops_preparing = True
+        loop = asyncio.get_running_loop()
+
+        def run() -> None:
+            with contextlib.suppress(Exception):  # attach_ops reports it, on the loop
+                prepare()
+            with contextlib.suppress(RuntimeError):  # the loop has closed: quitting
+                loop.call_soon_threadsafe(self.attach_ops)
+
+        threading.Thread(target=run, name="jaraba-ops-prepare", daemon=True).start()
 
     def attach_ops(self) -> None:
         """Build the guarded actions' side now if it was left for later (``ops_later``):
@@ -394,7 +427,7 @@ class JarabaApp(App[int]):
             and all(layer in self.latest.states for layer in LAYERS)
         ):
             self._ops_scheduled = True
-            self.set_timer(OPS_AFTER_DATA, self.attach_ops)
+            self.set_timer(OPS_AFTER_DATA, self._prepare_ops)
         if (
             not self._mounting_later
             and self.latest is not None
@@ -470,13 +503,23 @@ class JarabaApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self._last_input = time.monotonic()
-            if self._ops_later is not None and not self._quits(event):
-                self.attach_ops()  # before the key is handled: it may need them
+            if self._ops_later is not None and self._needs_ops(event):
+                self.attach_ops()  # before the key is handled: it needs them
             if self._gc_threshold is not None and not self._gc_after_key and self._gc_due() >= 1:
                 # after this key's screen is drawn: the user is reading it
                 self._gc_after_key = True
                 self.call_after_refresh(self._collect_soon)
         await super().on_event(event)
+
+    def _needs_ops(self, event: events.Event) -> bool:
+        """``event`` is a click, or a key bound to what needs the guarded actions' side (an
+        action, the checklist, the palette and the help that list them); other keys (panes,
+        cursor, filter, quit) are handled at once while it is still being prepared."""
+        if not isinstance(event, events.Key):
+            return True
+        active = self.screen.active_bindings.get(event.key)
+        # no binding: maybe an action's key (they are bound once the actions' side is there)
+        return active is None or active.binding.action.removeprefix("app.") in OPS_ACTIONS
 
     def _quits(self, event: events.Event) -> bool:
         """``event`` is a key bound to quitting (which needs no action, and does not wait)."""

@@ -122,10 +122,67 @@ async def test_actions_that_cannot_be_built_are_said_and_the_console_goes_on(
 
     app = _app(updates, tmp_path, later, autoplay=False)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await pilot.press("4")
+        await pilot.press("4", "c")  # c: the checklist needs them
         await pilot.pause(0.2)
         assert app.ops is None and app.current_pane == "haproxy"
         assert any("guarded actions unavailable" in n.message for n in app._notifications)
+
+
+async def test_a_pane_key_does_not_wait_for_them(tmp_path: Path) -> None:
+    """Keys that need no action (panes, cursor) are handled while the actions' side is
+    still to be built; a key that needs it builds it first."""
+    updates = healthy_updates()
+    ops, _ = make_ops(tmp_path, updates[-1].snapshot)
+    built: list[ConsoleOps] = []
+
+    def later() -> ConsoleOps:
+        built.append(ops)
+        return ops
+
+    app = _app(updates, tmp_path, later, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4", "down", "2")
+        await pilot.pause(0.1)
+        assert app.current_pane == "galera" and built == []
+        await pilot.press("4", "b")  # b: the blue/green switch, an action key
+        assert built == [ops] and app.ops is ops
+
+
+async def test_the_profile_is_prepared_on_a_thread_then_attached(tmp_path: Path) -> None:
+    import threading
+
+    updates = healthy_updates()
+    ops, _ = make_ops(tmp_path, updates[-1].snapshot)
+    prepared_on: list[str] = []
+    built_on: list[str] = []
+
+    def prepare() -> object:
+        prepared_on.append(threading.current_thread().name)
+        return None
+
+    def later() -> ConsoleOps:
+        built_on.append(threading.current_thread().name)
+        return ops
+
+    now = fixed_clock(updates)
+    app = JarabaApp(
+        LAB,
+        scripted(updates),
+        theme="jaraba-dark",
+        clock=lambda: now,
+        state_path=tmp_path / "ui.json",
+        keymap_path=tmp_path / "keymap.toml",
+        theme_dirs=[themes_dir()],
+        tick=3600.0,
+        audit_interval=3600.0,
+        ops_later=later,
+        ops_prepare=prepare,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await _until(pilot, lambda: app.ops is not None)
+        main = threading.current_thread().name
+        assert prepared_on == ["jaraba-ops-prepare"] and built_on == [main]
+        assert app.desk.ops is ops
 
 
 def test_a_profile_that_does_not_load_ends_the_child_before_anything_runs(
