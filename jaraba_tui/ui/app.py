@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.css.query import NoMatches
@@ -782,6 +782,12 @@ class JarabaApp(App[int]):
         if refused is not None:
             event.stop()
             self.desk.say_refused(refused)
+
+    def refresh_bindings(self) -> None:
+        """As Textual's, and nothing once the last screen is gone: a table's RowHighlighted or
+        an audit poll handled while the console closes must not fail its exit."""
+        with contextlib.suppress(ScreenStackError):
+            super().refresh_bindings()
 
     def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         if self.can_act:
