@@ -12,6 +12,8 @@ import json
 import os
 import platform
 import re
+import secrets
+import select
 import shutil
 import statistics
 import subprocess
@@ -287,14 +289,113 @@ def wait_until(cond: Callable[[], bool], limit: float, step: float = 0.05) -> bo
 # -- tmux -------------------------------------------------------------------------------------
 
 
+class TmuxControl:
+    """A tmux control-mode client (``tmux -C``) attached to one session: commands and their
+    output over one pipe. Polling the screen with a ``tmux capture-pane`` process every few
+    ms had cost about half a core (a fork and exec each), taken from the console measured on
+    a 2-core machine; here a capture is one line written and a block read. Attached with
+    ``no-output`` (no copy of the pane's output stream) and ``ignore-size`` (the window
+    keeps its size)."""
+
+    def __init__(self, session: str) -> None:
+        self.proc = subprocess.Popen(
+            [
+                *("tmux", "-L", TMUX_SOCKET, "-f", "/dev/null", "-C", "attach-session"),
+                *("-f", "no-output,ignore-size", "-t", session),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+        )
+        assert self.proc.stdout is not None
+        self._fd = self.proc.stdout.fileno()
+        self._buf = b""
+        token = secrets.token_hex(8)  # in sync once this comes back (after attach's blocks)
+        out = self.command(f"display-message -p {token}")
+        if out is None or token not in out:
+            self.close()
+            raise RuntimeError("tmux control mode did not answer")
+
+    def _line(self, deadline: float) -> bytes | None:
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return None
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+    def command(self, line: str, timeout: float = 10.0) -> str | None:
+        """The command's output (None: an error reply, or no answer in time)."""
+        if self.proc.poll() is not None or self.proc.stdin is None:
+            return None
+        try:
+            self.proc.stdin.write(line.encode() + b"\n")
+        except OSError:
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self._line(deadline)
+            if got is None:
+                return None
+            if not got.startswith(b"%begin "):
+                continue  # a notification (%...): they come only between blocks
+            mine = got.split()[-1:] == [b"1"]  # flags 1: a command this client sent
+            out: list[bytes] = []
+            while True:
+                got = self._line(deadline)
+                if got is None:
+                    return None
+                if got.startswith((b"%end ", b"%error ")):
+                    break
+                out.append(got)
+            if not mine:
+                continue  # e.g. attach-session's own block, which may come after ours
+            if got.startswith(b"%error "):
+                return None
+            return "".join(f"{ln.decode('utf-8', 'replace')}\n" for ln in out)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(2)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _tmux_quote(arg: str) -> str:
+    """One argument of a tmux command line (double quotes; \\, " and $ escaped)."""
+    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", arg):
+        return arg
+    return '"' + re.sub(r'([\\"$])', r"\\\1", arg) + '"'
+
+
 class Tmux:
-    """One detached tmux session on the benchmarks' own server socket (never the user's)."""
+    """One detached tmux session on the benchmarks' own server socket (never the user's).
+    Screens are read and keys sent through a control-mode client (:class:`TmuxControl`)
+    once the session runs; ``tmux`` processes otherwise."""
 
     def __init__(self, name: str, width: int = 120, height: int = 40) -> None:
         self.name = name
         self.width = width
         self.height = height
         self.pid: int | None = None
+        self._ctl: TmuxControl | None = None
+
+    def _control(self) -> TmuxControl | None:
+        if self._ctl is None and self.pid is not None:
+            with contextlib.suppress(OSError, RuntimeError):
+                self._ctl = TmuxControl(self.name)
+        return self._ctl
 
     def _tmux(self, *args: str, check: bool = True) -> str:
         proc = subprocess.run(
@@ -337,12 +438,24 @@ class Tmux:
             args += ["-S", str(first)]
         if last is not None:
             args += ["-E", str(last)]
+        ctl = self._control()
+        if ctl is not None:
+            out = ctl.command(" ".join(_tmux_quote(a) for a in args))
+            if out is not None:
+                return out
         return self._tmux(*args, check=False)
 
     def send(self, *keys: str) -> None:
-        self._tmux("send-keys", "-t", self.name, *keys)
+        args = ["send-keys", "-t", self.name, *keys]
+        ctl = self._control()
+        if ctl is not None and ctl.command(" ".join(_tmux_quote(a) for a in args)) is not None:
+            return
+        self._tmux(*args)
 
     def kill(self) -> None:
+        if self._ctl is not None:
+            ctl, self._ctl = self._ctl, None
+            ctl.close()
         self._tmux("kill-session", "-t", self.name, check=False)
 
     def wait_screen(

@@ -157,3 +157,27 @@ def test_the_harness_measures_the_console_on_the_lab(tmp_path: Path, engine: str
         assert not child
         assert any(s.get("collect") for s in samples)
         assert all(s["engine_tasks"] > 0 for s in samples if s["asyncio_tasks"] is not None)
+
+
+def test_screens_and_keys_go_through_one_control_mode_client() -> None:
+    """The benchmarks read the screen every few ms: through a tmux control-mode client, not a
+    tmux process per capture (which cost about half a core). Same text as a capture-pane
+    process; keys with quotes, $ and backslashes arrive literally."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    with _own_tmux(), common.tmux_session("control-test") as t:
+        t.start(["cat"])
+        assert isinstance(t._control(), common.TmuxControl)
+        for key in ("x", "'", '"', "$HOME", "\\", "a b", "é─"):
+            t.send(key)
+        deadline = time.monotonic() + 5
+        while "é─" not in t.capture() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        via_control = t.capture()
+        via_process = t._tmux("capture-pane", "-p", "-t", t.name)
+        assert via_control == via_process
+        assert via_control.splitlines()[0] == "x'\"$HOME\\a bé─"
+        ctl = t._ctl
+        assert ctl is not None and ctl.command("no-such-command") is None  # an error reply
+        assert t.capture() == via_process  # still in step after it
+    assert ctl.proc.poll() is not None  # closed with the session
