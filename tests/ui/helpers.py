@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from jaraba_tui.engine import EngineUpdate, StackMerger, replay_updates
 from jaraba_tui.model.snapshot import StackSnapshot
@@ -78,3 +83,14 @@ def make_app(
         audit_interval=3600.0,  # tests read the audit log with app.poll_audit()
         profile_keymap=profile_keymap,
     )
+
+
+async def until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float = 5.0) -> bool:
+    """Let the app run until ``cond()`` (checked every 20 ms of its loop), at most ``limit``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        if cond():
+            return True
+        await pilot.pause(0.02)
+    return cond()

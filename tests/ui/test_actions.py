@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import io
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from jaraba_tui.ui.source import ScriptedSource
 from jaraba_tui.ui.widgets.chrome import StatusHeader
 from jaraba_tui.ui.widgets.table import KeyedTable
 from tests.ui.action_fakes import ScriptedContext, audit_records, make_ops
-from tests.ui.helpers import LAB, degraded_updates, healthy_updates, make_app
+from tests.ui.helpers import LAB, degraded_updates, healthy_updates, make_app, until
 
 TARGET = "bk_app_green/app3"
 PROD_RW = ConsoleInfo("local", "production", "production-marked copy of local")
@@ -49,16 +48,6 @@ def healthy() -> list[EngineUpdate]:
 @pytest.fixture
 def fresh(healthy: list[EngineUpdate]) -> StackSnapshot:
     return healthy[-1].snapshot
-
-
-async def until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.02)
-    return cond()
 
 
 async def settle(pilot: Pilot[Any], app: JarabaApp, last: EngineUpdate) -> None:

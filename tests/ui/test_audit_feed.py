@@ -3,15 +3,11 @@ engineer on the same bastion writes to the shared audit file shows up in this co
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from textual.pilot import Pilot
 
 from jaraba_tui.actions.audit import AuditLog, Who
 from jaraba_tui.actions.lock import ActionLock, LockHolder
@@ -19,7 +15,7 @@ from jaraba_tui.model.findings import Severity
 from jaraba_tui.ui.audit_feed import AuditTail, entry_for, lock_badge, timeline_entries
 from jaraba_tui.ui.widgets.chrome import StatusHeader
 from tests.ui.action_fakes import local_profile, make_ops
-from tests.ui.helpers import healthy_updates, make_app
+from tests.ui.helpers import healthy_updates, make_app, until
 
 BOB = Who(user="bob", sudo_user=None, ssh_client="10.0.0.9", host="bastion", pid=1)
 PANES = {"haproxy.drain": "haproxy", "bluegreen.switch": "haproxy"}
@@ -119,16 +115,6 @@ def test_the_lock_badge_says_who_what_and_since_when() -> None:
     assert lock_badge(alice, True, True).endswith("(STALE: its process is gone)")  # type: ignore[union-attr]
     assert lock_badge(None, False, None) is None
     assert lock_badge(None, True, True) == "action lock unreadable (damaged?)"
-
-
-async def until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.02)
-    return cond()
 
 
 async def test_another_engineers_action_shows_in_the_timeline_and_the_header(

@@ -4,32 +4,20 @@ evidence of the highlighted item, pre/post/all, re-run all or one item."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.message import Message
-from textual.pilot import Pilot
 
 from jaraba_tui.ui import messages as msg
 from jaraba_tui.ui.checklist import ChecklistScreen
 from jaraba_tui.ui.widgets.table import KeyedTable
 from jaraba_tui.verify.items import ITEMS
 from tests.ui.action_fakes import ScriptedChecklist, local_profile, make_ops
-from tests.ui.helpers import healthy_updates, make_app
+from tests.ui.helpers import healthy_updates, make_app, until
 
 POST = [s.id for s in ITEMS if s.phase == "post"]
 PRE = [s.id for s in ITEMS if s.phase == "pre"]
-
-
-async def until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.02)
-    return cond()
 
 
 def text(widget: Any) -> str:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from jaraba_tui.engine import EngineUpdate
 from jaraba_tui.engine.process import (
@@ -37,13 +36,17 @@ from jaraba_tui.ui.screens import HelpScreen, help_text
 from jaraba_tui.ui.source import scripted
 from tests.labutil import REPO, require_lab
 from tests.ui.action_fakes import make_ops
-from tests.ui.helpers import LAB, fixed_clock, healthy_updates
+from tests.ui.helpers import LAB, fixed_clock, healthy_updates, until
 
 BOUND = 60.0
 
 
 def _app(
-    updates: list[EngineUpdate], tmp_path: Path, later: Callable[[], ConsoleOps], **kw: Any
+    updates: list[EngineUpdate],
+    tmp_path: Path,
+    later: Callable[[], ConsoleOps],
+    prepare: Callable[[], object] | None = None,
+    **kw: Any,
 ) -> JarabaApp:
     now = fixed_clock(updates)
     return JarabaApp(
@@ -57,17 +60,8 @@ def _app(
         tick=3600.0,
         audit_interval=3600.0,
         ops_later=later,
+        ops_prepare=prepare,
     )
-
-
-async def _until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.02)
-    return cond()
 
 
 async def test_the_actions_are_built_once_after_the_first_full_frame(tmp_path: Path) -> None:
@@ -81,10 +75,10 @@ async def test_the_actions_are_built_once_after_the_first_full_frame(tmp_path: P
 
     app = _app(updates, tmp_path, later)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert await _until(
+        assert await until(
             pilot, lambda: app.latest is not None and set(app.latest.states) >= set(LAYERS)
         )
-        assert await _until(pilot, lambda: app.ops is not None)
+        assert await until(pilot, lambda: app.ops is not None)
         assert built == [ops] and app.desk.ops is ops and app.desk.can_act
         await pilot.press("4")
         await pilot.pause(0.3)
@@ -106,7 +100,7 @@ async def test_a_key_before_them_builds_them_first_and_is_not_lost(tmp_path: Pat
     async with app.run_test(size=(120, 40)) as pilot:
         assert built == []
         await pilot.press("?")
-        assert await _until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert built == [ops] and app.ops is ops
         shown = help_text(app, 120).plain  # what needs a profile to act on is listed
         assert "Deployment checklist" in shown and "drain" in shown.lower()
@@ -164,22 +158,9 @@ async def test_the_profile_is_prepared_on_a_thread_then_attached(tmp_path: Path)
         built_on.append(threading.current_thread().name)
         return ops
 
-    now = fixed_clock(updates)
-    app = JarabaApp(
-        LAB,
-        scripted(updates),
-        theme="jaraba-dark",
-        clock=lambda: now,
-        state_path=tmp_path / "ui.json",
-        keymap_path=tmp_path / "keymap.toml",
-        theme_dirs=[themes_dir()],
-        tick=3600.0,
-        audit_interval=3600.0,
-        ops_later=later,
-        ops_prepare=prepare,
-    )
+    app = _app(updates, tmp_path, later, prepare)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert await _until(pilot, lambda: app.ops is not None)
+        assert await until(pilot, lambda: app.ops is not None)
         main = threading.current_thread().name
         assert prepared_on == ["jaraba-ops-prepare"] and built_on == [main]
         assert app.desk.ops is ops
