@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from jaraba_tui.serve import (
     parse_public_url,
 )
 from tests.labutil import REPO
-from tests.serve.served import WS_UPGRADE, free_port, wait_for
+from tests.serve.served import WS_UPGRADE, serving
 
 
 def test_good_binds() -> None:
@@ -138,45 +139,19 @@ def test_the_cli_refuses_a_bad_public_url_with_exit_2() -> None:
     assert "hunter2" not in out.stderr
 
 
-def test_the_served_page_points_its_websocket_at_the_public_url() -> None:
+def test_the_served_page_points_its_websocket_at_the_public_url(tmp_path: Path) -> None:
     """A real `jaraba-ops serve` (textual-serve, no browser): the page names the proxy's
     websocket address; a websocket from the proxy's site passes the origin check (it is
     not refused with 403), one from another site is refused."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "jaraba_tui", "serve", "--bind", f"127.0.0.1:{port}"),
-            *("--public-url", "https://ops.example.com/console", "--profile", "local"),
-        ],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(url + "/", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return proc.poll() is not None  # it exited: no use waiting
-
-    try:
-        assert wait_for(up, 60) and proc.poll() is None, proc.stderr
+    args = ("--public-url", "https://ops.example.com/console", "--profile", "local")
+    with serving(*args, log=tmp_path / "serve.log") as (url, _):
         page = httpx.get(url + "/", timeout=5)
         assert "wss://ops.example.com/console/ws" in page.text
         assert "https://ops.example.com/console/static/" in page.text
-        assert f"127.0.0.1:{port}" not in page.text
+        assert url.removeprefix("http://") not in page.text
         ws = WS_UPGRADE
         evil = httpx.get(url + "/ws", headers={**ws, "Origin": "https://evil.example"})
         assert evil.status_code == 403
         # the proxy's site: past the origin check (a full session would start a console)
         same = httpx.get(url + "/ws", headers={**ws, "Origin": "https://ops.example.com"})
         assert same.status_code != 403
-    finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait(10)

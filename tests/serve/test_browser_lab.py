@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 
 from tests.actions.haproxy_lab import states
 from tests.labutil import REPO, require_lab
-from tests.serve.served import WS_UPGRADE, free_port, wait_for
+from tests.serve.served import WS_UPGRADE, serving, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -91,42 +90,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]
         )
         + "\n"
     )
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jaraba_tui",
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--profile",
-            str(profile),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "serve.log", "wb"),  # noqa: SIM115
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(url + "/", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        assert wait_for(up, 60), (tmp_path / "serve.log").read_text()
+    with serving("--profile", str(profile), log=tmp_path / "serve.log") as (url, proc):
         yield url, audit, proc
-    finally:
-        os.killpg(proc.pid, 15)  # the server and the consoles it started (its session)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait(10)
 
 
 def children_cmdlines(pid: int) -> list[str]:
