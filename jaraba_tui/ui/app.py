@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import threading
 import time
@@ -287,12 +288,15 @@ class JarabaApp(App[int]):
             return
         self._ops_preparing = True
         loop = asyncio.get_running_loop()
+        # attach_ops runs in the app's context (its active app, as a handler would): the
+        # timers it starts (the audit feed) need it; a callback from the thread has none
+        ctx = contextvars.copy_context()
 
         def run() -> None:
             with contextlib.suppress(Exception):  # attach_ops reports it, on the loop
                 prepare()
             with contextlib.suppress(RuntimeError):  # the loop has closed: quitting
-                loop.call_soon_threadsafe(self.attach_ops)
+                loop.call_soon_threadsafe(self.attach_ops, context=ctx)
 
         threading.Thread(target=run, name="jaraba-ops-prepare", daemon=True).start()
 

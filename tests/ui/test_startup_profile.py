@@ -46,6 +46,7 @@ def _app(
     tmp_path: Path,
     later: Callable[[], ConsoleOps],
     prepare: Callable[[], object] | None = None,
+    audit_interval: float = 3600.0,
     **kw: Any,
 ) -> JarabaApp:
     now = fixed_clock(updates)
@@ -58,7 +59,7 @@ def _app(
         keymap_path=tmp_path / "keymap.toml",
         theme_dirs=[themes_dir()],
         tick=3600.0,
-        audit_interval=3600.0,
+        audit_interval=audit_interval,
         ops_later=later,
         ops_prepare=prepare,
     )
@@ -158,12 +159,15 @@ async def test_the_profile_is_prepared_on_a_thread_then_attached(tmp_path: Path)
         built_on.append(threading.current_thread().name)
         return ops
 
-    app = _app(updates, tmp_path, later, prepare)
+    # the audit feed's timer, started when the actions attach, ticks within the test: it
+    # must run in the app's context (a timer made from the thread's callback had no app)
+    app = _app(updates, tmp_path, later, prepare, audit_interval=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
         assert await until(pilot, lambda: app.ops is not None)
         main = threading.current_thread().name
         assert prepared_on == ["jaraba-ops-prepare"] and built_on == [main]
         assert app.desk.ops is ops
+        await pilot.pause(0.3)  # a few audit ticks
 
 
 def test_a_profile_that_does_not_load_ends_the_child_before_anything_runs(
