@@ -65,8 +65,10 @@ def _app(
     )
 
 
-async def test_the_actions_are_built_once_after_the_first_full_frame(tmp_path: Path) -> None:
-    updates = healthy_updates()
+def counted_ops(
+    tmp_path: Path, updates: list[EngineUpdate]
+) -> tuple[ConsoleOps, list[ConsoleOps], Callable[[], ConsoleOps]]:
+    """Scripted actions' ops, the list of their builds, and the ``ops_later`` that builds."""
     ops, _ = make_ops(tmp_path, updates[-1].snapshot)
     built: list[ConsoleOps] = []
 
@@ -74,6 +76,12 @@ async def test_the_actions_are_built_once_after_the_first_full_frame(tmp_path: P
         built.append(ops)
         return ops
 
+    return ops, built, later
+
+
+async def test_the_actions_are_built_once_after_the_first_full_frame(tmp_path: Path) -> None:
+    updates = healthy_updates()
+    ops, built, later = counted_ops(tmp_path, updates)
     app = _app(updates, tmp_path, later)
     async with app.run_test(size=(120, 40)) as pilot:
         assert await until(
@@ -90,13 +98,7 @@ async def test_the_actions_are_built_once_after_the_first_full_frame(tmp_path: P
 
 async def test_a_key_before_them_builds_them_first_and_is_not_lost(tmp_path: Path) -> None:
     updates = healthy_updates()
-    ops, _ = make_ops(tmp_path, updates[-1].snapshot)
-    built: list[ConsoleOps] = []
-
-    def later() -> ConsoleOps:
-        built.append(ops)
-        return ops
-
+    ops, built, later = counted_ops(tmp_path, updates)
     app = _app(updates, tmp_path, later, autoplay=False)  # no data: no full frame
     async with app.run_test(size=(120, 40)) as pilot:
         assert built == []
@@ -127,13 +129,7 @@ async def test_a_pane_key_does_not_wait_for_them(tmp_path: Path) -> None:
     """Keys that need no action (panes, cursor) are handled while the actions' side is
     still to be built; a key that needs it builds it first."""
     updates = healthy_updates()
-    ops, _ = make_ops(tmp_path, updates[-1].snapshot)
-    built: list[ConsoleOps] = []
-
-    def later() -> ConsoleOps:
-        built.append(ops)
-        return ops
-
+    ops, built, later = counted_ops(tmp_path, updates)
     app = _app(updates, tmp_path, later, autoplay=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4", "down", "2")
