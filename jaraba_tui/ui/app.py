@@ -606,10 +606,14 @@ class JarabaApp(App[int]):
         return out
 
     def _draw_chrome(self, ctx: RenderCtx) -> None:
+        try:
+            header, nav = self.query_one(StatusHeader), self.query_one(NavBar)
+        except NoMatches:
+            return  # the console is closing: its screen, and the chrome, are gone
         sev = self._layer_severities()
         u = self.latest
         standin = bool(u and u.snapshot.proxysql and u.snapshot.proxysql.is_standin)
-        self.query_one(StatusHeader).show(
+        header.show(
             HeaderState(
                 profile=self.info.profile,
                 environment=self.info.environment,
@@ -625,7 +629,7 @@ class JarabaApp(App[int]):
             ),
             self.palette,
         )
-        self.query_one(NavBar).show(self.current_pane, sev, self.palette, self._nav_keys())
+        nav.show(self.current_pane, sev, self.palette, self._nav_keys())
 
     def _redraw_all(self) -> None:
         ctx = self.render_ctx()
@@ -639,6 +643,8 @@ class JarabaApp(App[int]):
                 pane.feed(self.latest, ctx)
 
     def _on_tick(self) -> None:
+        if not self.screen_stack:
+            return  # a tick while the console closes (its timers stop after its screens)
         ctx = self.render_ctx()
         self._draw_chrome(ctx)
         for pane in self._panes():

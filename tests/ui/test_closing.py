@@ -22,3 +22,16 @@ async def test_a_row_highlighted_after_the_last_screen_is_gone_is_ignored(
         assert app.can_act
     assert not app.screen_stack
     app.refresh_bindings()  # what on_keyed_table_row_highlighted does
+
+
+async def test_a_tick_after_the_last_screen_is_gone_is_ignored(tmp_path: Path) -> None:
+    """The 1 s tick (clock, ages) firing while the console closes found no status header
+    (NoMatches from the timer, raised out of the app's exit)."""
+    updates = healthy_updates()
+    app = make_app(updates, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app._on_tick()  # on screen: draws
+    assert not app.screen_stack
+    app._on_tick()
+    app._redraw_all()
