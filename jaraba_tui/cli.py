@@ -309,18 +309,25 @@ def _profile_and_engine(args: argparse.Namespace) -> tuple[Any, Any]:
     return profile, _fork_engine(profile)
 
 
+def _engine_may_fork() -> bool:
+    """The engine gets a process of its own: not asked to run on a thread
+    (``JARABA_ENGINE=thread``), and forking is safe here (:func:`can_fork`)."""
+    if os.environ.get(ENGINE_ENV, "process") == "thread":
+        return False
+    from jaraba_tui.engine.process import can_fork
+
+    return can_fork() is None
+
+
 def _fork_engine_loading(name: str | None) -> tuple[Any, int] | None:
     """The engine process forked before the profile is loaded, and its verdict's pipe (None:
     the engine will run on a thread; the caller loads the profile)."""
-    if os.environ.get(ENGINE_ENV, "process") == "thread":
-        return None
-    from jaraba_tui.engine.process import can_fork, fork_engine_loading
-
-    if can_fork() is not None:
+    if not _engine_may_fork():
         return None
     # What both processes need (the model's and collectors' classes: the engine builds
     # them, the console unpickles them) built once, here: the child inherits them.
     import jaraba_tui.engine.merge  # noqa: F401
+    from jaraba_tui.engine.process import fork_engine_loading
 
     try:
         return fork_engine_loading(name)
@@ -331,12 +338,10 @@ def _fork_engine_loading(name: str | None) -> tuple[Any, int] | None:
 def _fork_engine(profile: Any) -> Any:
     """The console's engine process, forked now: right after the profile is loaded, before
     any thread and before textual (None: the engine will run on a thread instead)."""
-    if os.environ.get(ENGINE_ENV, "process") == "thread":
+    if not _engine_may_fork():
         return None
-    from jaraba_tui.engine.process import can_fork, fork_engine
+    from jaraba_tui.engine.process import fork_engine
 
-    if can_fork() is not None:
-        return None
     try:
         return fork_engine(profile)
     except OSError:
