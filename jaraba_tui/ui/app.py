@@ -424,20 +424,17 @@ class JarabaApp(App[int]):
         if self.desk.targets_changed():
             self.refresh_bindings()  # the footer's action keys follow what applies now
         self._schedule_first_draws()
-        if (
-            self._ops_later is not None
-            and not self._ops_scheduled
-            and self.latest is not None
-            and all(layer in self.latest.states for layer in LAYERS)
-        ):
-            self._ops_scheduled = True
-            self.set_timer(OPS_AFTER_DATA, self._prepare_ops)
-        if (
-            not self._mounting_later
-            and self.latest is not None
-            and all(layer in self.latest.states for layer in LAYERS)
-        ):
-            self.call_after_refresh(self._mount_panes_soon)
+        ops_wait = self._ops_later is not None and not self._ops_scheduled
+        if (ops_wait or not self._mounting_later) and self._every_layer_shown():
+            if ops_wait:
+                self._ops_scheduled = True
+                self.set_timer(OPS_AFTER_DATA, self._prepare_ops)
+            if not self._mounting_later:
+                self.call_after_refresh(self._mount_panes_soon)
+
+    def _every_layer_shown(self) -> bool:
+        """The first frame with every layer's data is (being) drawn."""
+        return self.latest is not None and all(layer in self.latest.states for layer in LAYERS)
 
     def _schedule_first_draws(self) -> None:
         if not self._first_draw_pending and any(p.needs_first_draw for p in self._panes()):
@@ -524,13 +521,6 @@ class JarabaApp(App[int]):
         active = self.screen.active_bindings.get(event.key)
         # no binding: maybe an action's key (they are bound once the actions' side is there)
         return active is None or active.binding.action.removeprefix("app.") in OPS_ACTIONS
-
-    def _quits(self, event: events.Event) -> bool:
-        """``event`` is a key bound to quitting (which needs no action, and does not wait)."""
-        if not isinstance(event, events.Key):
-            return False
-        active = self.screen.active_bindings.get(event.key)
-        return active is not None and active.binding.action in ("quit", "app.quit")
 
     def _panes(self) -> list[Pane]:
         """The panes (composed once: a DOM query at each poll and tick walked every widget)."""
