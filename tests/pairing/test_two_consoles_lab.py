@@ -30,18 +30,13 @@ from jaraba_tui.ui.source import engine_source
 from jaraba_tui.ui.widgets.chrome import StatusHeader
 from tests.actions.haproxy_lab import idle_colour, runtime, states
 from tests.labutil import REPO, require_lab
+from tests.ui.helpers import until as app_until
 
 pytestmark = pytest.mark.lab
 
 
 async def until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return cond()
+    return await app_until(pilot, cond, limit, every=0.05)
 
 
 def shared_profile(tmp_path: Path) -> Path:

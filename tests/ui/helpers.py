@@ -85,12 +85,15 @@ def make_app(
     )
 
 
-async def until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float = 5.0) -> bool:
-    """Let the app run until ``cond()`` (checked every 20 ms of its loop), at most ``limit``."""
+async def until(
+    pilot: Pilot[Any], cond: Callable[[], bool], limit: float = 5.0, every: float = 0.02
+) -> bool:
+    """Let the app run until ``cond()`` (checked every ``every`` s of its loop), at most
+    ``limit`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while loop.time() < deadline:
         if cond():
             return True
-        await pilot.pause(0.02)
+        await pilot.pause(every)
     return cond()

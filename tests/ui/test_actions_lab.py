@@ -31,6 +31,7 @@ from jaraba_tui.ui.ops import ConsoleOps
 from jaraba_tui.ui.source import engine_source
 from jaraba_tui.ui.widgets.table import KeyedTable
 from tests.labutil import require_lab
+from tests.ui.helpers import until as app_until
 
 pytestmark = pytest.mark.lab
 
@@ -43,13 +44,7 @@ def iso(ts: float) -> str:
 
 
 async def until(pilot: Pilot[Any], cond: Callable[[], bool], limit: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.1)
-    return cond()
+    return await app_until(pilot, cond, limit, every=0.1)
 
 
 async def post_alert(client: httpx.AsyncClient, run: str, ends: float) -> None:

@@ -21,6 +21,7 @@ from jaraba_tui.resources import themes_dir
 from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
 from jaraba_tui.ui.source import engine_source
 from tests.labutil import REPO, require_lab
+from tests.ui.helpers import until
 
 pytestmark = pytest.mark.lab
 
@@ -41,13 +42,7 @@ async def labctl(*args: str) -> tuple[int, str]:
 
 
 async def wait_for(pilot: Pilot[Any], cond: Callable[[], bool], limit: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.25)
-    return cond()
+    return await until(pilot, cond, limit, every=0.25)
 
 
 def master(app: JarabaApp) -> str:
