@@ -372,9 +372,13 @@ class TmuxControl:
             self.proc.stdout.close()
 
 
+#: An argument that needs no quoting, in a shell or a tmux command line.
+_PLAIN_ARG = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
 def _tmux_quote(arg: str) -> str:
     """One argument of a tmux command line (double quotes; \\, " and $ escaped)."""
-    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", arg):
+    if _PLAIN_ARG.fullmatch(arg):
         return arg
     return '"' + re.sub(r'([\\"$])', r"\\\1", arg) + '"'
 
@@ -489,7 +493,7 @@ class Tmux:
 
 
 def _shquote(s: str) -> str:
-    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", s):
+    if _PLAIN_ARG.fullmatch(s):
         return s
     return "'" + s.replace("'", "'\"'\"'") + "'"
 
