@@ -12,9 +12,10 @@ credentials (:data:`PUBLIC_LAB_CREDENTIALS`): a profile can therefore never carr
 that is not already public, whatever environment it claims to be.
 
 :class:`Secret` renders as ``***`` (``str``), ``Secret(env:REDIS_PASSWORD)`` (``repr``) and
-``env:REDIS_PASSWORD`` (pydantic serialisation, JSON). ``reveal()`` resolves and caches the
-value and records it in a process-wide registry, so that output layers can :func:`scrub`
-every revealed value out of text before it reaches a screen, a log or a recording.
+``env:REDIS_PASSWORD`` (:attr:`Secret.source`, as a profile's ``dump()`` serialises it).
+``reveal()`` resolves and caches the value and records it in a process-wide registry, so
+that output layers can :func:`scrub` every revealed value out of text before it reaches a
+screen, a log or a recording.
 """
 
 from __future__ import annotations
@@ -28,16 +29,13 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from pydantic_core import PydanticCustomError, core_schema
-
 if TYPE_CHECKING:
-    from pydantic import GetCoreSchemaHandler
-
     from jaraba_tui.profile.errors import ProfileError
 
 __all__ = [
     "PUBLIC_LAB_CREDENTIALS",
     "REDACTED",
+    "InvalidValue",
     "Secret",
     "known_secret_values",
     "register_secret_value",
@@ -113,8 +111,23 @@ def _profile_error(problem: str, *, path: object, key: str, fix: str) -> Profile
     return ProfileError(problem, path=path if isinstance(path, str) else None, key=key, fix=fix)
 
 
-def _invalid(problem: str, fix: str) -> PydanticCustomError:
-    return PydanticCustomError("jaraba_secret", problem, {"fix": fix})
+class InvalidValue(ValueError):
+    """A profile value is refused: ``problem`` (never echoes a secret) and its ``fix``.
+
+    Raised by the profile's validators (:mod:`jaraba_tui.profile.types`, :meth:`Secret.parse`);
+    the profile loader turns it into a :class:`~jaraba_tui.profile.ProfileError` naming the key.
+    ``kind`` tells a secret's table (``jaraba_secret``) from any other value (``jaraba``).
+    """
+
+    def __init__(self, problem: str, fix: str, kind: str = "jaraba") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+        self.kind = kind
+
+
+def _invalid(problem: str, fix: str) -> InvalidValue:
+    return InvalidValue(problem, fix, "jaraba_secret")
 
 
 class Secret:
@@ -312,10 +325,10 @@ class Secret:
             )
         return value
 
-    # -- pydantic -----------------------------------------------------------------------------
+    # -- parsing a profile's value -------------------------------------------------------------
     @classmethod
     def parse(cls, data: object, *, sensitive: bool = True) -> Secret:
-        """Build from a profile value; raises ``PydanticCustomError`` with a ``fix``."""
+        """Build from a profile value; raises :class:`InvalidValue` with a ``fix``."""
         if isinstance(data, Secret):
             return data
         if isinstance(data, str):
@@ -375,17 +388,6 @@ class Secret:
             raise _invalid(
                 "`command` has unbalanced quotes", "fix the quoting (it is split like a shell)"
             ) from None
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: type[Any], handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            cls.parse,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda s: s.source, when_used="always"
-            ),
-        )
 
 
 def _rebuild(

@@ -7,20 +7,18 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from jaraba_tui.profile.errors import ProfileIssue, shown, toml_key
 from jaraba_tui.profile.models import Profile, iter_secrets
+from jaraba_tui.profile.schema import Model
 
 #: Fields that name an SSH host of ``[ssh.hosts]``.
 SSH_REFERENCES = frozenset({"via", "ssh", "jump", "stats_via", "deploy_ssh"})
 
 
 def _references(value: object, key: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, BaseModel):
-        for field in type(value).model_fields:
+    if isinstance(value, Model):
+        for field, item in value.field_items():
             sub = f"{key}.{field}" if key else field
-            item = getattr(value, field)
             if field in SSH_REFERENCES and isinstance(item, str):
                 yield sub, item
             else:
@@ -98,7 +96,7 @@ def check_duplicates(profile: Profile) -> list[ProfileIssue]:
 
 
 def check_thresholds(profile: Profile) -> list[ProfileIssue]:
-    values = profile.thresholds.model_dump()
+    values = dict(profile.thresholds.field_items())
     issues: list[ProfileIssue] = []
     for name, warn in values.items():
         crit_name = name.replace("_warn", "_crit")

@@ -5,16 +5,14 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from jaraba_tui.profile import checks
 from jaraba_tui.profile.errors import ProfileError, ProfileIssue, dotted, shown, toml_key
 from jaraba_tui.profile.models import Profile
+from jaraba_tui.profile.schema import INVALID, Problem
 from jaraba_tui.profile.types import check_name
 
 DEFAULT_PROFILE = "local"
@@ -146,12 +144,14 @@ def profile_from_mapping(
     data: Mapping[str, Any], *, path: Path | str | None = None, check_secrets: bool = True
 ) -> Profile:
     """Validate already-parsed TOML. Anything wrong -> ProfileError (never another error)."""
+    errors: list[Problem] = []
     try:
-        profile = Profile.model_validate(dict(data))
-    except ValidationError as exc:
-        raise ProfileError.from_issues(validation_issues(exc), path) from None
+        profile = Profile.validate(dict(data), (), errors)
     except RecursionError:
         raise ProfileError("the profile is nested too deeply", path=path, fix=_EXAMPLE) from None
+    if profile is INVALID or errors:
+        raise ProfileError.from_issues(validation_issues(errors), path)
+    assert isinstance(profile, Profile)
     issues = (
         checks.check_references(profile)
         + checks.check_duplicates(profile)
@@ -166,44 +166,42 @@ def profile_from_mapping(
         issues = checks.check_secrets_available(profile)
         if issues:
             raise ProfileError.from_issues(issues, path)
-    profile._source = Path(path) if path is not None else None
+    profile._from_file(Path(path) if path is not None else None)
     return profile
 
 
-# -- pydantic errors -> issues ---------------------------------------------------------------
+# -- schema problems -> issues -----------------------------------------------------------------
 _TYPE_FIX = {
     "int_type": "write a whole number without quotes, e.g. 3306",
-    "int_from_float": "write a whole number without quotes, e.g. 3306",
     "float_type": "write a number without quotes, e.g. 2.5",
     "string_type": 'write a quoted string, e.g. "node1"',
     "bool_type": "write true or false (no quotes)",
     "list_type": "write a list, e.g. [ ... ] or [[...]] tables",
     "model_type": "write a table, e.g. [section] or { key = ... }",
-    "model_attributes_type": "write a table, e.g. [section] or { key = ... }",
     "dict_type": "write a table, e.g. [section] or { key = ... }",
     "too_short": "add at least one entry",
 }
 
 
-def validation_issues(exc: ValidationError) -> list[ProfileIssue]:
+def validation_issues(errors: Sequence[Problem]) -> list[ProfileIssue]:
+    """The schema's problems (:mod:`jaraba_tui.profile.schema`) as issues: the dotted key,
+    the problem in words, the fix."""
     issues: list[ProfileIssue] = []
-    for err in exc.errors(include_url=False, include_input=False):
-        loc = list(err["loc"])
+    for loc_, kind, message, given_fix in errors:
+        loc = list(loc_)
         is_table_name = bool(loc) and loc[-1] == "[key]"
         if is_table_name:
             loc = loc[:-1]
         key = dotted(loc)
-        ctx = err.get("ctx") or {}
-        kind = err["type"]
-        problem = str(err["msg"])
+        problem = message
         if kind in ("jaraba", "jaraba_secret"):
-            fix = str(ctx.get("fix", _EXAMPLE))
+            fix = given_fix or _EXAMPLE
         elif kind == "missing":
             problem = "required key is missing"
             fix = f"add {toml_key(str(loc[-1]))} = ..." if loc else _EXAMPLE
         elif kind == "extra_forbidden":
             problem = "unknown key"
-            fix = _extra_fix(loc)
+            fix = given_fix or "remove it, or fix its spelling"
         elif kind in _TYPE_FIX:
             fix = _TYPE_FIX[kind]
         elif loc and "port" in str(loc[-1]):
@@ -216,45 +214,3 @@ def validation_issues(exc: ValidationError) -> list[ProfileIssue]:
             problem = f"invalid table name: {problem}"
         issues.append(ProfileIssue(key, problem, fix))
     return issues or [ProfileIssue("", "invalid profile", _EXAMPLE)]
-
-
-def _extra_fix(loc: Sequence[str | int]) -> str:
-    name = str(loc[-1]) if loc else ""
-    model = _model_at(loc[:-1])
-    if model is None:
-        return "remove it, or fix its spelling"
-    allowed = sorted(model.model_fields)
-    close = difflib.get_close_matches(name, allowed, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}remove it or fix its spelling; allowed here: {', '.join(allowed)}"
-
-
-def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The model class inside an annotation, and whether a dict level wraps it."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    is_dict = origin in (dict, Mapping)
-    if origin is typing.Annotated:
-        args = args[:1]
-    for arg in args[1:] if is_dict else args:
-        model, inner_dict = _model_in(arg)
-        if model is not None:
-            return model, is_dict or inner_dict
-    return None, False
-
-
-def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = Profile
-    skip_key = False
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if skip_key:
-            skip_key = False
-            continue
-        if model is None or part not in model.model_fields:
-            return None
-        model, skip_key = _model_in(model.model_fields[part].annotation)
-    return model

@@ -7,22 +7,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from jaraba_tui.model.thresholds import Thresholds as HealthThresholds
+from jaraba_tui.profile.schema import (
+    Model,
+    boolean,
+    dict_of,
+    field,
+    integer,
+    list_of,
+    model,
+    number,
+    optional,
+    scalar,
+    string,
+)
 from jaraba_tui.profile.types import (
-    Argv,
-    Environment,
-    Host,
-    LocalPath,
-    Name,
-    Port,
-    RemotePath,
-    Seconds,
-    Url,
-    User,
+    ARGV,
+    ENVIRONMENT,
+    HOST,
+    LOCAL_PATH,
+    NAME,
+    PORT,
+    REMOTE_PATH,
+    SECONDS,
+    SECRET,
+    URL,
+    USER,
     bad,
 )
 from jaraba_tui.secrets import Secret
@@ -36,93 +47,93 @@ def _check_description(value: object) -> str:
     return value
 
 
-Description = Annotated[str, BeforeValidator(_check_description)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-NonNegative = Annotated[float, Field(ge=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-Percent = Annotated[float, Field(ge=0, le=100)]
+DESCRIPTION = scalar(_check_description)
+FRACTION = number(ge=0, le=1)
+NON_NEGATIVE = number(ge=0)
+NON_NEGATIVE_INT = integer(ge=0)
+PERCENT = number(ge=0, le=100)
 #: A MariaDB account host pattern: '%', '10.0.0.%', 'app1.jaraba.io'.
-GrantHost = Annotated[str, Field(pattern=r"^[A-Za-z0-9.%_:-]{1,255}$")]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+GRANT_HOST = string(pattern=r"^[A-Za-z0-9.%_:-]{1,255}$")
+BOOL = boolean()
+OPT_NAME = optional(NAME)
+OPT_SECRET = optional(SECRET)
+OPT_ARGV = optional(ARGV)
 
 
 # -- SSH -------------------------------------------------------------------------------------
-class SshHost(_Model):
+class SshHost(Model):
     """``[ssh.hosts.NAME]``: a host reached over SSH (to run checks, or to tunnel through)."""
 
-    host: Host
-    port: Port = 22
-    user: User | None = None
-    key_file: LocalPath | None = None
-    use_agent: bool = True
-    jump: Name | None = None
-    known_hosts: LocalPath | None = None
-    accept_new_host_key: bool = False
-    connect_timeout: Seconds | None = None
+    host: str = field(HOST)
+    port: int = field(PORT, default=22)
+    user: str | Secret | None = field(optional(USER), default=None)
+    key_file: str | None = field(optional(LOCAL_PATH), default=None)
+    use_agent: bool = field(BOOL, default=True)
+    jump: str | None = field(OPT_NAME, default=None)
+    known_hosts: str | None = field(optional(LOCAL_PATH), default=None)
+    accept_new_host_key: bool = field(BOOL, default=False)
+    connect_timeout: float | None = field(optional(SECONDS), default=None)
 
 
-class SshConfig(_Model):
-    hosts: dict[Name, SshHost] = Field(default_factory=dict)
+class SshConfig(Model):
+    hosts: dict[str, SshHost] = field(dict_of(NAME, model(SshHost)), default_factory=dict)
 
 
 # -- Galera ----------------------------------------------------------------------------------
-class GaleraNode(_Model):
+class GaleraNode(Model):
     """``[[galera.nodes]]``: SQL endpoint (``via`` = tunnel through an SSH host) and the host
     it runs on (``ssh``) for grastate.dat, the error log and service checks."""
 
-    name: Name
-    host: Host
-    port: Port = 3306
-    user: User = "root"
-    password: Secret | None = None
-    via: Name | None = None
-    ssh: Name | None = None
-    datadir: RemotePath = "/var/lib/mysql"
-    error_log: RemotePath = "/var/log/mysql/error.log"
-    service: Name = "mariadb"
-    process: Name = "mariadbd"
-    start_command: Argv | None = None
-    stop_command: Argv | None = None
+    name: str = field(NAME)
+    host: str = field(HOST)
+    port: int = field(PORT, default=3306)
+    user: str | Secret = field(USER, default="root")
+    password: Secret | None = field(OPT_SECRET, default=None)
+    via: str | None = field(OPT_NAME, default=None)
+    ssh: str | None = field(OPT_NAME, default=None)
+    datadir: str = field(REMOTE_PATH, default="/var/lib/mysql")
+    error_log: str = field(REMOTE_PATH, default="/var/log/mysql/error.log")
+    service: str = field(NAME, default="mariadb")
+    process: str = field(NAME, default="mariadbd")
+    start_command: list[str] | None = field(OPT_ARGV, default=None)
+    stop_command: list[str] | None = field(OPT_ARGV, default=None)
     #: Start as a new cluster; ``{position}`` is replaced by the recovered uuid:seqno.
-    bootstrap_command: Argv | None = None
+    bootstrap_command: list[str] | None = field(OPT_ARGV, default=None)
     #: Print "Recovered position: uuid:seqno" of a stopped node (default: galera_recovery).
-    recover_command: Argv | None = None
+    recover_command: list[str] | None = field(OPT_ARGV, default=None)
     #: Where the recover command writes that line, when not to its output.
-    recover_log: RemotePath | None = None
+    recover_log: str | None = field(optional(REMOTE_PATH), default=None)
 
 
-class GaleraConfig(_Model):
-    nodes: list[GaleraNode] = Field(min_length=1)
+class GaleraConfig(Model):
+    nodes: list[GaleraNode] = field(list_of(model(GaleraNode), min_length=1))
 
 
 # -- ProxySQL --------------------------------------------------------------------------------
-class ProxySQLConfig(_Model):
+class ProxySQLConfig(Model):
     """``[proxysql]``: the admin interface (MySQL protocol, port 6032)."""
 
-    host: Host
-    port: Port = 6032
-    user: User = "admin"
-    password: Secret | None = None
-    via: Name | None = None
-    ssh: Name | None = None
+    host: str = field(HOST)
+    port: int = field(PORT, default=6032)
+    user: str | Secret = field(USER, default="admin")
+    password: Secret | None = field(OPT_SECRET, default=None)
+    via: str | None = field(OPT_NAME, default=None)
+    ssh: str | None = field(OPT_NAME, default=None)
 
 
 # -- HAProxy ---------------------------------------------------------------------------------
-class HAProxyRuntimeConfig(_Model):
+class HAProxyRuntimeConfig(Model):
     """``[haproxy.runtime]``: exactly one of ``unix`` (a socket path; on the host ``ssh``
     when given, opened over SSH) or ``host`` + ``port`` (TCP; optionally ``via`` a tunnel)."""
 
-    unix: RemotePath | None = None
-    ssh: Name | None = None
-    host: Host | None = None
-    port: Port | None = None
-    via: Name | None = None
+    unix: str | None = field(optional(REMOTE_PATH), default=None)
+    ssh: str | None = field(OPT_NAME, default=None)
+    host: str | None = field(optional(HOST), default=None)
+    port: int | None = field(optional(PORT), default=None)
+    via: str | None = field(OPT_NAME, default=None)
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> HAProxyRuntimeConfig:
+    def check(self) -> None:
+        """Exactly one kind of runtime API, with the keys that go with it."""
         if (self.unix is None) == (self.host is None):
             raise bad(
                 "the runtime API needs exactly one of `unix` and `host`",
@@ -138,7 +149,6 @@ class HAProxyRuntimeConfig(_Model):
             )
         if self.host is not None and self.ssh is not None:
             raise bad("`ssh` goes with `unix`", 'to tunnel a TCP socket write via = "HOST"')
-        return self
 
     @property
     def kind(self) -> str:
@@ -148,180 +158,181 @@ class HAProxyRuntimeConfig(_Model):
         return "tcp"
 
 
-class HAProxyConfig(_Model):
-    runtime: HAProxyRuntimeConfig | None = None
-    stats_url: Url | None = None
-    stats_user: User | None = None
-    stats_password: Secret | None = None
-    stats_via: Name | None = None
-    map_file: RemotePath | None = None
-    ssh: Name | None = None
+class HAProxyConfig(Model):
+    runtime: HAProxyRuntimeConfig | None = field(
+        optional(model(HAProxyRuntimeConfig)), default=None
+    )
+    stats_url: str | None = field(optional(URL), default=None)
+    stats_user: str | Secret | None = field(optional(USER), default=None)
+    stats_password: Secret | None = field(OPT_SECRET, default=None)
+    stats_via: str | None = field(OPT_NAME, default=None)
+    map_file: str | None = field(optional(REMOTE_PATH), default=None)
+    ssh: str | None = field(OPT_NAME, default=None)
     #: The public entry point, to verify what users get after a blue/green switch.
-    frontend_url: Url | None = None
+    frontend_url: str | None = field(optional(URL), default=None)
     #: Deploy a ref on the idle colour before a switch: ``{colour}`` and ``{ref}`` replaced.
-    deploy_command: Argv | None = None
+    deploy_command: list[str] | None = field(OPT_ARGV, default=None)
     #: SSH host the deploy command runs on (default: ``ssh``, the HAProxy host).
-    deploy_ssh: Name | None = None
+    deploy_ssh: str | None = field(OPT_NAME, default=None)
 
-    @model_validator(mode="after")
-    def _something(self) -> HAProxyConfig:
+    def check(self) -> None:
+        """A runtime API, a stats page, or both."""
         if self.runtime is None and self.stats_url is None:
             raise bad(
                 "[haproxy] needs a runtime API ([haproxy.runtime]) or a stats_url (or both)",
                 'add [haproxy.runtime] with unix = "/run/haproxy/admin.sock"',
             )
-        return self
 
 
 # -- Redis and Sentinel ----------------------------------------------------------------------
-class RedisInstance(_Model):
-    name: Name
-    host: Host
-    port: Port = 6379
-    password: Secret | None = None
-    via: Name | None = None
-    ssh: Name | None = None
+class RedisInstance(Model):
+    name: str = field(NAME)
+    host: str = field(HOST)
+    port: int = field(PORT, default=6379)
+    password: Secret | None = field(OPT_SECRET, default=None)
+    via: str | None = field(OPT_NAME, default=None)
+    ssh: str | None = field(OPT_NAME, default=None)
 
 
-class RedisConfig(_Model):
-    instances: list[RedisInstance] = Field(min_length=1)
+class RedisConfig(Model):
+    instances: list[RedisInstance] = field(list_of(model(RedisInstance), min_length=1))
 
 
-class SentinelInstance(_Model):
-    name: Name
-    host: Host
-    port: Port = 26379
-    password: Secret | None = None
-    via: Name | None = None
-    ssh: Name | None = None
+class SentinelInstance(Model):
+    name: str = field(NAME)
+    host: str = field(HOST)
+    port: int = field(PORT, default=26379)
+    password: Secret | None = field(OPT_SECRET, default=None)
+    via: str | None = field(OPT_NAME, default=None)
+    ssh: str | None = field(OPT_NAME, default=None)
 
 
-class SentinelConfig(_Model):
-    master_name: Name = "jaraba-master"
-    instances: list[SentinelInstance] = Field(min_length=1)
+class SentinelConfig(Model):
+    master_name: str = field(NAME, default="jaraba-master")
+    instances: list[SentinelInstance] = field(list_of(model(SentinelInstance), min_length=1))
 
 
 # -- HTTP services ---------------------------------------------------------------------------
-class HttpService(_Model):
+class HttpService(Model):
     """``[prometheus]`` / ``[alertmanager]``: a base URL, optional basic auth, optional tunnel."""
 
-    url: Url
-    user: User | None = None
-    password: Secret | None = None
-    via: Name | None = None
+    url: str = field(URL)
+    user: str | Secret | None = field(optional(USER), default=None)
+    password: Secret | None = field(OPT_SECRET, default=None)
+    via: str | None = field(OPT_NAME, default=None)
 
 
 # -- polling and thresholds ------------------------------------------------------------------
-class PollConfig(_Model):
+class PollConfig(Model):
     """Seconds between polls of each layer, and the timeouts of every network call."""
 
-    galera: Seconds = 2.0
-    proxysql: Seconds = 2.0
-    haproxy: Seconds = 2.0
-    redis: Seconds = 2.0
-    sentinel: Seconds = 2.0
-    prometheus: Seconds = 10.0
-    alertmanager: Seconds = 10.0
-    hosts: Seconds = 15.0
-    connect_timeout: Seconds = 3.0
-    read_timeout: Seconds = 5.0
-    command_timeout: Seconds = 15.0
+    galera: float = field(SECONDS, default=2.0)
+    proxysql: float = field(SECONDS, default=2.0)
+    haproxy: float = field(SECONDS, default=2.0)
+    redis: float = field(SECONDS, default=2.0)
+    sentinel: float = field(SECONDS, default=2.0)
+    prometheus: float = field(SECONDS, default=10.0)
+    alertmanager: float = field(SECONDS, default=10.0)
+    hosts: float = field(SECONDS, default=15.0)
+    connect_timeout: float = field(SECONDS, default=3.0)
+    read_timeout: float = field(SECONDS, default=5.0)
+    command_timeout: float = field(SECONDS, default=15.0)
 
 
 _H = HealthThresholds()
 
 
-class Thresholds(_Model):
+class Thresholds(Model):
     """``[thresholds]``: the health rules' limits, with the names and defaults of
     :class:`jaraba_tui.model.thresholds.Thresholds` (``*_warn`` <= ``*_crit``; all are
     "higher is worse": disk is percent *used*)."""
 
-    galera_flow_control_warn: Fraction = _H.galera_flow_control_warn
-    galera_flow_control_crit: Fraction = _H.galera_flow_control_crit
-    galera_recv_queue_warn: NonNegativeInt = _H.galera_recv_queue_warn
-    galera_recv_queue_crit: NonNegativeInt = _H.galera_recv_queue_crit
-    galera_send_queue_warn: NonNegativeInt = _H.galera_send_queue_warn
-    disk_warn_pct: Percent = _H.disk_warn_pct
-    disk_crit_pct: Percent = _H.disk_crit_pct
-    proxysql_latency_warn_us: NonNegativeInt = _H.proxysql_latency_warn_us
-    haproxy_5xx_rate_warn: NonNegative = _H.haproxy_5xx_rate_warn
-    haproxy_5xx_rate_crit: NonNegative = _H.haproxy_5xx_rate_crit
-    redis_lag_warn_s: NonNegativeInt = _H.redis_lag_warn_s
-    redis_lag_crit_s: NonNegativeInt = _H.redis_lag_crit_s
-    redis_lag_warn_bytes: NonNegativeInt = _H.redis_lag_warn_bytes
-    redis_memory_warn_pct: Percent = _H.redis_memory_warn_pct
-    redis_memory_crit_pct: Percent = _H.redis_memory_crit_pct
-    host_load_per_cpu_warn: NonNegative = _H.host_load_per_cpu_warn
-    host_load_per_cpu_crit: NonNegative = _H.host_load_per_cpu_crit
-    host_memory_warn_pct: Percent = _H.host_memory_warn_pct
-    host_memory_crit_pct: Percent = _H.host_memory_crit_pct
+    galera_flow_control_warn: float = field(FRACTION, default=_H.galera_flow_control_warn)
+    galera_flow_control_crit: float = field(FRACTION, default=_H.galera_flow_control_crit)
+    galera_recv_queue_warn: int = field(NON_NEGATIVE_INT, default=_H.galera_recv_queue_warn)
+    galera_recv_queue_crit: int = field(NON_NEGATIVE_INT, default=_H.galera_recv_queue_crit)
+    galera_send_queue_warn: int = field(NON_NEGATIVE_INT, default=_H.galera_send_queue_warn)
+    disk_warn_pct: float = field(PERCENT, default=_H.disk_warn_pct)
+    disk_crit_pct: float = field(PERCENT, default=_H.disk_crit_pct)
+    proxysql_latency_warn_us: int = field(NON_NEGATIVE_INT, default=_H.proxysql_latency_warn_us)
+    haproxy_5xx_rate_warn: float = field(NON_NEGATIVE, default=_H.haproxy_5xx_rate_warn)
+    haproxy_5xx_rate_crit: float = field(NON_NEGATIVE, default=_H.haproxy_5xx_rate_crit)
+    redis_lag_warn_s: int = field(NON_NEGATIVE_INT, default=_H.redis_lag_warn_s)
+    redis_lag_crit_s: int = field(NON_NEGATIVE_INT, default=_H.redis_lag_crit_s)
+    redis_lag_warn_bytes: int = field(NON_NEGATIVE_INT, default=_H.redis_lag_warn_bytes)
+    redis_memory_warn_pct: float = field(PERCENT, default=_H.redis_memory_warn_pct)
+    redis_memory_crit_pct: float = field(PERCENT, default=_H.redis_memory_crit_pct)
+    host_load_per_cpu_warn: float = field(NON_NEGATIVE, default=_H.host_load_per_cpu_warn)
+    host_load_per_cpu_crit: float = field(NON_NEGATIVE, default=_H.host_load_per_cpu_crit)
+    host_memory_warn_pct: float = field(PERCENT, default=_H.host_memory_warn_pct)
+    host_memory_crit_pct: float = field(PERCENT, default=_H.host_memory_crit_pct)
 
     def to_health(self) -> HealthThresholds:
         """The model layer's thresholds object."""
-        return HealthThresholds.from_mapping(self.model_dump())
+        return HealthThresholds.from_mapping(dict(self.field_items()))
 
 
 # -- verify: the deployment checklist ---------------------------------------------------------
-class ChecklistTls(_Model):
+class ChecklistTls(Model):
     """``[checklist.tls]``: the certificate HAProxy serves, read on the host ``ssh``
     (default: ``[haproxy] ssh``) and parsed locally."""
 
-    path: RemotePath = "/etc/haproxy/certs/jaraba.pem"
-    ssh: Name | None = None
-    hostnames: list[Host] = Field(default_factory=lambda: ["jaraba.io"])
-    min_days: NonNegativeInt = 21
+    path: str = field(REMOTE_PATH, default="/etc/haproxy/certs/jaraba.pem")
+    ssh: str | None = field(OPT_NAME, default=None)
+    hostnames: list[str] = field(list_of(HOST), default_factory=lambda: ["jaraba.io"])
+    min_days: int = field(NON_NEGATIVE_INT, default=21)
 
 
-class ChecklistClosedPorts(_Model):
+class ChecklistClosedPorts(Model):
     """``[[checklist.closed_ports]]``: ports of ``host`` the firewall must close to the
     bastion (the seed: Galera 3306/4444/4567/4568, Redis 6379 and Sentinel 26379)."""
 
-    host: Host
-    ports: list[Port] = Field(min_length=1)
+    host: str = field(HOST)
+    ports: list[int] = field(list_of(PORT, min_length=1))
 
 
-class Checklist(_Model):
+class Checklist(Model):
     """``[checklist]``: settings of ``jaraba-ops verify`` (the seed's deployment checklist).
     ``skip`` maps an item id to the reason it does not apply to this stack (shown)."""
 
-    dns_names: list[Host] | None = None
-    closed_ports: list[ChecklistClosedPorts] = Field(default_factory=list)
-    monitor_user: User = "monitor"
-    replication_user: User = "repl"
-    grant_host: GrantHost = "%"
-    ram_target_percent: Percent = 70.0
-    ram_tolerance_percent: Percent = 10.0
-    grafana_dashboard_uid: Name | None = None
-    tls: ChecklistTls = Field(default_factory=ChecklistTls)
-    skip: dict[Name, Description] = Field(default_factory=dict)
+    dns_names: list[str] | None = field(optional(list_of(HOST)), default=None)
+    closed_ports: list[ChecklistClosedPorts] = field(
+        list_of(model(ChecklistClosedPorts)), default_factory=list
+    )
+    monitor_user: str | Secret = field(USER, default="monitor")
+    replication_user: str | Secret = field(USER, default="repl")
+    grant_host: str = field(GRANT_HOST, default="%")
+    ram_target_percent: float = field(PERCENT, default=70.0)
+    ram_tolerance_percent: float = field(PERCENT, default=10.0)
+    grafana_dashboard_uid: str | None = field(OPT_NAME, default=None)
+    tls: ChecklistTls = field(model(ChecklistTls), default_factory=ChecklistTls)
+    skip: dict[str, str] = field(dict_of(NAME, DESCRIPTION), default_factory=dict)
 
 
 # -- the profile -----------------------------------------------------------------------------
-class Profile(_Model):
+class Profile(Model):
     """One stack. Load with :func:`jaraba_tui.profile.load_profile`."""
 
-    name: Name
-    environment: Environment
-    description: Description = ""
-    read_only: bool = False
-    audit_log: LocalPath | None = None
-    grafana_url: Url | None = None
-    ssh: SshConfig = Field(default_factory=SshConfig)
-    galera: GaleraConfig | None = None
-    proxysql: ProxySQLConfig | None = None
-    haproxy: HAProxyConfig | None = None
-    redis: RedisConfig | None = None
-    sentinel: SentinelConfig | None = None
-    prometheus: HttpService | None = None
-    alertmanager: HttpService | None = None
-    poll: PollConfig = Field(default_factory=PollConfig)
-    thresholds: Thresholds = Field(default_factory=Thresholds)
-    checklist: Checklist = Field(default_factory=Checklist)
+    name: str = field(NAME)
+    environment: str = field(ENVIRONMENT)
+    description: str = field(DESCRIPTION, default="")
+    read_only: bool = field(BOOL, default=False)
+    audit_log: str | None = field(optional(LOCAL_PATH), default=None)
+    grafana_url: str | None = field(optional(URL), default=None)
+    ssh: SshConfig = field(model(SshConfig), default_factory=SshConfig)
+    galera: GaleraConfig | None = field(optional(model(GaleraConfig)), default=None)
+    proxysql: ProxySQLConfig | None = field(optional(model(ProxySQLConfig)), default=None)
+    haproxy: HAProxyConfig | None = field(optional(model(HAProxyConfig)), default=None)
+    redis: RedisConfig | None = field(optional(model(RedisConfig)), default=None)
+    sentinel: SentinelConfig | None = field(optional(model(SentinelConfig)), default=None)
+    prometheus: HttpService | None = field(optional(model(HttpService)), default=None)
+    alertmanager: HttpService | None = field(optional(model(HttpService)), default=None)
+    poll: PollConfig = field(model(PollConfig), default_factory=PollConfig)
+    thresholds: Thresholds = field(model(Thresholds), default_factory=Thresholds)
+    checklist: Checklist = field(model(Checklist), default_factory=Checklist)
     #: Console key remaps: binding id (see the help screen, ?) -> keys, e.g. goto-galera = "g".
     #: Applied over ~/.config/jaraba-ops/keymap.toml; unknown ids are reported in the console.
-    keymap: dict[Name, str] = Field(default_factory=dict)
-
-    _source: Path | None = PrivateAttr(default=None)
+    keymap: dict[str, str] = field(dict_of(NAME, string()), default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -330,7 +341,12 @@ class Profile(_Model):
     @property
     def source(self) -> Path | None:
         """The file the profile was loaded from (None when built from a mapping)."""
-        return self._source
+        source: Path | None = self.__dict__.get("_source")
+        return source
+
+    def _from_file(self, path: Path | None) -> None:
+        # Not a field: compared, copied (replace) and pickled with the fields, never dumped.
+        self.__dict__["_source"] = path
 
     def galera_node(self, name: str) -> GaleraNode:
         for node in self.galera.nodes if self.galera else []:
@@ -365,20 +381,19 @@ class Profile(_Model):
             except ProfileError as exc:
                 issues.append(ProfileIssue(key, exc.problem, exc.fix))
         if issues:
-            raise ProfileError.from_issues(issues, self._source)
+            raise ProfileError.from_issues(issues, self.source)
 
 
-def iter_secrets(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Secret]]:
+def iter_secrets(table: Model, prefix: str = "") -> Iterator[tuple[str, Secret]]:
     """(dotted key, Secret) for every secret below ``model``."""
     from jaraba_tui.profile.errors import toml_key
 
     def walk(value: object, key: str) -> Iterator[tuple[str, Secret]]:
         if isinstance(value, Secret):
             yield key, value
-        elif isinstance(value, BaseModel):
-            for field in type(value).model_fields:
-                sub = f"{key}.{field}" if key else field
-                yield from walk(getattr(value, field), sub)
+        elif isinstance(value, Model):
+            for name, item in value.field_items():
+                yield from walk(item, f"{key}.{name}" if key else name)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 yield from walk(item, f"{key}[{i}]")
@@ -386,4 +401,4 @@ def iter_secrets(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Secr
             for name, item in value.items():
                 yield from walk(item, f"{key}.{toml_key(str(name))}")
 
-    yield from walk(model, prefix)
+    yield from walk(table, prefix)

@@ -1,8 +1,10 @@
 """Validated scalar types of a profile: names, hosts, ports, paths, URLs, argv, user names.
 
-Every validator raises ``PydanticCustomError`` whose context carries a ``fix``; the loader
-turns it into a :class:`~jaraba_tui.profile.errors.ProfileError`. Messages never echo a
-value that could be a secret.
+Every validator raises :class:`~jaraba_tui.secrets.InvalidValue` (a ``ValueError``) with
+a ``problem`` and a ``fix``; the loader turns it into a
+:class:`~jaraba_tui.profile.errors.ProfileError`. Messages never echo a value that could be
+a secret. The upper-case names (``NAME``, ``HOST``, ``PORT``...) are the checks the models
+declare their fields with (:mod:`jaraba_tui.profile.schema`).
 
 Path fields (and only they) expand ``${NAME}`` and ``${NAME:-default}`` from the
 environment, defaults possibly nested (``${JARABA_LAB_DIR:-${XDG_STATE_HOME:-/tmp}/jaraba-lab}``);
@@ -15,14 +17,11 @@ import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator
-from pydantic_core import PydanticCustomError
-
 from jaraba_tui.profile.errors import shown
-from jaraba_tui.secrets import Secret
+from jaraba_tui.profile.schema import integer, number, scalar
+from jaraba_tui.secrets import InvalidValue, Secret
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -34,9 +33,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHELL_META = frozenset("`;|&<>'\"\\")
 
 
-def bad(problem: str, fix: str) -> PydanticCustomError:
-    # Braces in a message template would be read as placeholders: escape none, use ctx.
-    return PydanticCustomError("jaraba", "{problem}", {"problem": problem, "fix": fix})
+def bad(problem: str, fix: str) -> InvalidValue:
+    return InvalidValue(problem, fix)
 
 
 def _need_str(value: object, what: str, example: str) -> str:
@@ -89,11 +87,11 @@ def check_host(value: object) -> str:
     return text
 
 
-Name = Annotated[str, BeforeValidator(check_name)]
-Environment = Annotated[str, BeforeValidator(check_environment)]
-Host = Annotated[str, BeforeValidator(check_host)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-Seconds = Annotated[float, Field(gt=0, le=3600)]
+NAME = scalar(check_name)
+ENVIRONMENT = scalar(check_environment)
+HOST = scalar(check_host)
+PORT = integer(ge=1, le=65535)
+SECONDS = number(gt=0, le=3600)
 
 
 # -- ${VAR} expansion (paths only) -----------------------------------------------------------
@@ -175,8 +173,8 @@ def check_remote_path(value: object) -> str:
     return _path(value, local=False)
 
 
-LocalPath = Annotated[str, BeforeValidator(check_local_path)]
-RemotePath = Annotated[str, BeforeValidator(check_remote_path)]
+LOCAL_PATH = scalar(check_local_path)
+REMOTE_PATH = scalar(check_remote_path)
 
 
 # -- URLs ------------------------------------------------------------------------------------
@@ -202,7 +200,7 @@ def check_url(value: object) -> str:
     return text.rstrip("/") if parts.path in ("", "/") else text
 
 
-Url = Annotated[str, BeforeValidator(check_url)]
+URL = scalar(check_url)
 
 
 # -- argv (commands run on a host) -----------------------------------------------------------
@@ -228,7 +226,7 @@ def check_argv(value: object) -> list[str]:
     return list(value)
 
 
-Argv = Annotated[list[str], BeforeValidator(check_argv)]
+ARGV = scalar(check_argv)
 
 
 # -- user names: a literal name, or a (non-sensitive) secret reference -----------------------
@@ -244,11 +242,9 @@ def check_user(value: object) -> str | Secret:
     return text
 
 
-def _dump_user(value: str | Secret) -> str:
-    return value.source if isinstance(value, Secret) else value
-
-
-User = Annotated[str | Secret, PlainValidator(check_user), PlainSerializer(_dump_user)]
+USER = scalar(check_user)
+#: A secret's table (``{ env = "..." }`` or ``{ command = "..." }``).
+SECRET = scalar(Secret.parse)
 
 
 def reveal_user(value: str | Secret | None, default: str = "") -> str:

@@ -38,7 +38,7 @@ FIELD_NAMES = sorted(
             PollConfig,
             Thresholds,
         )
-        for name in model.model_fields
+        for name in model.field_names()
     }
     | {"hosts", "nodes", "instances", "env", "command", "default_for_lab", "lab", "runtime"}
 )
@@ -86,7 +86,7 @@ def load_or_error(data: Any, *, check_secrets: bool = True) -> None:
         assert exc.issues
         return
     assert isinstance(result, Profile)
-    result.model_dump_json()  # serialisable whatever was loaded
+    result.as_json()  # serialisable whatever was loaded
     repr(result)
 
 

@@ -134,9 +134,9 @@ def test_a_loaded_profile_never_shows_its_secrets(prod_env: dict[str, str]) -> N
     renderings = [
         repr(profile),
         str(profile),
-        profile.model_dump_json(),
-        str(profile.model_dump()),
-        str(profile.model_dump(mode="json")),
+        profile.as_json(),
+        str(profile.dump()),
+        repr(profile.dump()),
         repr(profile.secrets()),
         f"{profile.galera.nodes[0].password}" if profile.galera else "",
         pickle.dumps(profile).decode("latin-1"),
@@ -147,7 +147,8 @@ def test_a_loaded_profile_never_shows_its_secrets(prod_env: dict[str, str]) -> N
             if value == "statsadmin":  # a user name: not a secret, may be shown
                 continue
             assert value not in text
-    assert '"env:REDIS_PASSWORD"' in profile.model_dump_json()
+    assert '"env:REDIS_PASSWORD"' in profile.as_json()
+    assert profile.dump()["galera"]["nodes"][0]["password"] == "env:MYSQL_ROOT_PASSWORD"
     assert "Secret(env:MYSQL_ROOT_PASSWORD)" in repr(profile)
 
 
@@ -303,9 +304,29 @@ def test_defaults_are_sane() -> None:
 
 
 def test_profiles_are_immutable() -> None:
-    profile = profile_from_mapping(minimal())
-    with pytest.raises(ValueError):
+    profile = profile_from_mapping(minimal(), path="/p.toml")
+    with pytest.raises(AttributeError):
         profile.name = "other"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        profile.poll.galera = 1.0  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del profile.environment
+    assert profile.name == "t"
+    other = profile.replace(name="other")
+    assert (other.name, other.source, profile.name) == ("other", Path("/p.toml"), "t")
+    assert other != profile and other.replace(name="t") == profile
+    with pytest.raises(TypeError):
+        profile.replace(colour="red")
+
+
+def test_profiles_pickle_and_copy(prod_env: dict[str, str]) -> None:
+    profile = load_profile(PROD)
+    for twin in (pickle.loads(pickle.dumps(profile)), copy.deepcopy(profile), copy.copy(profile)):
+        assert twin == profile and twin is not profile
+        assert twin.source == PROD and twin.is_production
+        assert hash(twin.poll) == hash(profile.poll)
+        assert twin.galera is not None and twin.galera.nodes[0].password is not None
+        assert twin.galera.nodes[0].password.reveal() == prod_env["MYSQL_ROOT_PASSWORD"]
 
 
 def test_ipv6_and_dns_names_are_hosts() -> None:
@@ -355,5 +376,5 @@ def test_thresholds_speak_the_model_layers_vocabulary() -> None:
     assert health.redis_lag_warn_s == 3 and health.disk_crit_pct == 95
     defaults = HealthThresholds()
     fields = {f.name for f in dataclasses.fields(HealthThresholds)}
-    assert set(type(profile.thresholds).model_fields) == fields
+    assert set(type(profile.thresholds).field_names()) == fields
     assert profile_from_mapping(minimal()).thresholds.to_health() == defaults

@@ -102,7 +102,7 @@ def local_profile(*, production: bool = False, read_only: bool = False) -> Profi
     update: dict[str, Any] = {"read_only": read_only}
     if production:
         update["environment"] = "production"
-    return profile.model_copy(update=update)
+    return profile.replace(**update)
 
 
 def make_ops(

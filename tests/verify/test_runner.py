@@ -195,7 +195,7 @@ def test_the_cli_side_imports_no_network_library() -> None:
         "import sys\n"
         "from jaraba_tui.verify.cli import add_arguments, build_parser\n"
         "build_parser()\n"
-        "mods = ('textual', 'asyncssh', 'pymysql', 'redis', 'httpx', 'pydantic')\n"
+        "mods = ('textual', 'asyncssh', 'pymysql', 'redis', 'httpx', 'jaraba_tui.profile')\n"
         "print(sorted(m for m in mods if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
