@@ -20,11 +20,9 @@ screen, a log or a recording.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shlex
-import subprocess
 import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -275,6 +273,8 @@ class Secret:
         """:meth:`reveal` without blocking the event loop the first time."""
         if self._value is not None:
             return self._value
+        import asyncio  # here: the profile layer imports this module, asyncio is ~40 ms
+
         return await asyncio.to_thread(self.reveal)
 
     def _error(self, problem: str, fix: str) -> ProfileError:
@@ -291,6 +291,8 @@ class Secret:
             assert self._lab_default is not None
             return self._lab_default
         assert self._command is not None
+        import subprocess  # only a command secret needs it
+
         argv = shlex.split(self._command)
         try:
             done = subprocess.run(
