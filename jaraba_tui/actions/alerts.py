@@ -6,9 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from jaraba_tui.actions.audit import iso
 from jaraba_tui.actions.base import Action, Assessment
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.registry import register
 from jaraba_tui.actions.types import (
     ActionRef,
@@ -27,6 +25,7 @@ from jaraba_tui.collectors.alerts import AlertmanagerState, AmAlert, parse_am_al
 from jaraba_tui.model.snapshot import StackSnapshot
 
 if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
     from jaraba_tui.profile import Profile
 
 
@@ -117,6 +116,8 @@ class SilenceAlert(Action):
         )
         comment = str(params["comment"])
         checks.append(check("comment", bool(comment), repr(comment), "a comment is required"))
+        from jaraba_tui.actions.audit import iso
+
         matchers = matchers_for(alert)
         http = ctx.transports.alertmanager()
         created_by = ctx.who.name
@@ -233,6 +234,8 @@ class ExpireSilence(Action):
             if resp.status != 200:
                 return StepOutcome(False, f"HTTP {resp.status}: {resp.text.strip()[:200]}")
             return StepOutcome(True, f"silence {target} expired")
+
+        from jaraba_tui.actions.audit import iso
 
         ends = iso(silence.ends_at) if silence.ends_at else "?"
         plan = Plan(

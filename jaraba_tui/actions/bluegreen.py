@@ -16,7 +16,6 @@ from jaraba_tui.actions.bluegreen_util import (
     sample_frontend,
     set_map,
 )
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.haproxy import runtime_checks
 from jaraba_tui.actions.registry import register
 from jaraba_tui.actions.remote import argv_text, http_status_via, write_file, write_file_command
@@ -38,6 +37,7 @@ from jaraba_tui.model.snapshot import StackSnapshot
 from jaraba_tui.transport.base import TransportError
 
 if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
     from jaraba_tui.profile import Profile
 
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.galera_choice import BootstrapChoice, NodePosition, choose_bootstrap_node
 from jaraba_tui.actions.galera_common import (
     command_step,
@@ -32,6 +31,7 @@ from jaraba_tui.collectors.galera import GaleraNodeSnapshot
 from jaraba_tui.model.snapshot import StackSnapshot
 
 if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
     from jaraba_tui.profile import Profile
 
 TARGET = "galera"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.galera_choice import NodePosition, parse_recovered
 from jaraba_tui.actions.remote import argv_text, first_line
 from jaraba_tui.actions.types import RunState, Step, StepOutcome
@@ -19,6 +19,9 @@ from jaraba_tui.collectors.galera import (
     parse_wsrep_status,
 )
 from jaraba_tui.transport.base import Shell, TransportError
+
+if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
 
 SAFE_SED = r"s/^safe_to_bootstrap:[[:space:]]*0[[:space:]]*$/safe_to_bootstrap: 1/"
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from jaraba_tui.actions.base import Action, Assessment
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.galera_common import (
     command_step,
     describe_wsrep,
@@ -32,6 +31,7 @@ from jaraba_tui.collectors.galera import GaleraNodeSnapshot, GaleraSnapshot
 from jaraba_tui.model.snapshot import StackSnapshot
 
 if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
     from jaraba_tui.profile import Profile
 
 FORCE_SQL = "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'"

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.registry import register
 from jaraba_tui.actions.types import (
     ActionRef,
@@ -28,6 +27,7 @@ from jaraba_tui.model.snapshot import StackSnapshot
 from jaraba_tui.transport.base import HAProxyRuntime
 
 if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
     from jaraba_tui.profile import Profile
 
 #: Server states (normalised ``show stat`` status) that take new traffic.

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.proxysql_util import (
     Backend,
     backend_view,
@@ -44,6 +43,7 @@ from jaraba_tui.model.snapshot import StackSnapshot
 from jaraba_tui.transport.base import SqlClient, TransportError
 
 if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
     from jaraba_tui.profile import Profile
 
 _HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,255}$")

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from jaraba_tui.actions.base import Action, Assessment
-from jaraba_tui.actions.context import ActionContext
 from jaraba_tui.actions.registry import register
 from jaraba_tui.actions.types import (
     ActionRef,
@@ -25,6 +24,7 @@ from jaraba_tui.collectors.sentinel import norm_addr, parse_master_addr
 from jaraba_tui.model.snapshot import StackSnapshot
 
 if TYPE_CHECKING:
+    from jaraba_tui.actions.context import ActionContext
     from jaraba_tui.profile import Profile
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from jaraba_tui.engine.process import EngineProcess, ProfileFacts
     from jaraba_tui.profile import Profile
     from jaraba_tui.ui.early import EarlyEngineSource
+    from jaraba_tui.ui.ops import ConsoleOps
     from jaraba_tui.ui.process_source import ProcessEngineSource
 
 __all__ = ["import_console", "run"]
@@ -25,7 +26,6 @@ def import_console() -> None:
     """Import what the console's first frame needs (textual, the app, its panes), e.g. while
     the engine child validates the profile (:func:`jaraba_tui.cli._profile_and_engine`)."""
     import jaraba_tui.ui.app
-    import jaraba_tui.ui.ops
     import jaraba_tui.ui.process_source
     import jaraba_tui.ui.settings  # noqa: F401
 
@@ -80,7 +80,6 @@ def run(
     recorder = None
     try:
         from jaraba_tui.ui.app import ConsoleInfo, JarabaApp
-        from jaraba_tui.ui.ops import ConsoleOps
         from jaraba_tui.ui.settings import keymap_file, state_file
 
         if record is not None:
@@ -103,7 +102,16 @@ def run(
         if facts is not None:
             later = facts
 
+            def ops_prepare() -> object:
+                """On the thread, after the first full frame: the whole profile validated,
+                and the actions' machinery imported (none of it before that frame)."""
+                import jaraba_tui.ui.ops  # noqa: F401
+
+                return later.profile()
+
             def ops_later() -> ConsoleOps:
+                from jaraba_tui.ui.ops import ConsoleOps
+
                 return ConsoleOps.create(later.profile(), read_only=read_only)
 
             info = ConsoleInfo(
@@ -119,11 +127,13 @@ def run(
                 state_path=state_file(),
                 keymap_path=keymap_file(),
                 ops_later=ops_later,
-                ops_prepare=later.profile,
+                ops_prepare=ops_prepare,
                 profile_keymap=dict(facts.keymap),
             )
         else:
             assert not isinstance(profile, ProfileFacts)
+            from jaraba_tui.ui.ops import ConsoleOps
+
             app = JarabaApp(
                 ConsoleInfo.from_profile(profile, read_only=read_only),
                 source,

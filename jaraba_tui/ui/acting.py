@@ -20,15 +20,18 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from jaraba_tui.actions.registry import get_action
-from jaraba_tui.ui.action_screen import ActionResult, ActionScreen
-from jaraba_tui.ui.audit_feed import AuditTail, PairingFeed, action_panes
 from jaraba_tui.ui.commands import ACTION_COMMANDS
-from jaraba_tui.ui.ops import LockState
 from jaraba_tui.ui.widgets.pane import LayerPane
 
+# The actions' machinery (their registry, the confirmation modal, the audit feed) is
+# imported once a profile to act on is attached, not before the console's first frame
+# (issue 6, start-up): a console without one (before the actions attach, a replay) never
+# needs it.
 if TYPE_CHECKING:
+    from jaraba_tui.ui.action_screen import ActionResult
     from jaraba_tui.ui.app import JarabaApp
+    from jaraba_tui.ui.audit_feed import AuditTail, PairingFeed
+    from jaraba_tui.ui.ops import LockState
 
 #: Target kinds that are not a row: the pane's subject (the idle colour, the master name,
 #: the cluster). The action applies to its one available target.
@@ -42,15 +45,15 @@ class ActionDesk:
         self.app = app
         self.ops = app.ops
         self.audit_interval = audit_interval
-        self.audit_tail = AuditTail(self.ops.audit_path) if self.ops is not None else None
+        self.audit_tail: AuditTail | None = None
+        self.pairing: PairingFeed | None = None
+        if self.ops is not None:
+            from jaraba_tui.ui.audit_feed import AuditTail, PairingFeed, action_panes
+
+            self.audit_tail = AuditTail(self.ops.audit_path)
+            self.pairing = PairingFeed(self.ops.profile.name, action_panes(), socket.gethostname())
         self.lock_badge: str | None = None
         self._audit_busy = False
-        self._pane_of = action_panes()
-        self.pairing = (
-            PairingFeed(self.ops.profile.name, self._pane_of, socket.gethostname())
-            if self.ops is not None
-            else None
-        )
         self._last_targets: Mapping[str, tuple[str, ...]] = {}
 
     @property
@@ -87,6 +90,8 @@ class ActionDesk:
         targets = self.targets(action)
         if not targets:
             return None
+        from jaraba_tui.actions.registry import get_action
+
         kind = get_action(action).target_kind
         if kind in ROWLESS:
             return targets[0]
@@ -138,6 +143,9 @@ class ActionDesk:
         if self.ops is None or not self.can_act:
             app.notify("read-only: this console offers no action", severity="warning")
             return
+        from jaraba_tui.actions.registry import get_action
+        from jaraba_tui.ui.action_screen import ActionScreen
+
         if any(isinstance(s, ActionScreen) for s in app.screen_stack):
             return
         layers = get_action(action).layers

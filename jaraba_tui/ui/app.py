@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import contextvars
 import gc
+import sys
 import threading
 import time
 from collections import deque
@@ -33,7 +34,6 @@ from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
 from jaraba_tui.model.findings import Severity, worst
 from jaraba_tui.ui import messages as msg
 from jaraba_tui.ui.acting import ActionDesk
-from jaraba_tui.ui.action_screen import ActionScreen
 from jaraba_tui.ui.commands import (
     COMMANDS,
     LAYER_COMMANDS,
@@ -827,6 +827,10 @@ class JarabaApp(App[int]):
         self.exit(0)
 
     def _running_action(self) -> Worker[None] | None:
+        if "jaraba_tui.ui.action_screen" not in sys.modules:
+            return None  # never imported: no action has opened, none can be running
+        from jaraba_tui.ui.action_screen import ActionScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, ActionScreen) and screen.phase == "running":
                 for worker in screen.workers:

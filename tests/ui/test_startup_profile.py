@@ -251,3 +251,22 @@ async def test_quitting_before_them_does_not_build_them(tmp_path: Path) -> None:
         await pilot.press("q")
         await pilot.pause(0.1)
     assert built == [] and app.return_value == 0
+
+
+def test_the_first_frame_imports_none_of_the_actions_machinery() -> None:
+    """What the console imports before its first frame (``import_console``) leaves out the
+    actions' modal, their console side (``ConsoleOps``), the audit feed and the runner: they
+    are imported with the actions, on the thread after the first full frame."""
+    probe = (
+        "import sys\n"
+        "from jaraba_tui.ui import import_console\n"
+        "import_console()\n"
+        "mods = ('jaraba_tui.ui.action_screen', 'jaraba_tui.ui.ops', 'jaraba_tui.ui.audit_feed',\n"
+        "        'jaraba_tui.actions.runner', 'jaraba_tui.actions.lock')\n"
+        "print('LOADED=' + ','.join(sorted(m for m in mods if m in sys.modules)))\n"
+        "print('APP=' + str('jaraba_tui.ui.app' in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert out.stdout.splitlines()[-2:] == ["LOADED=", "APP=True"], out.stdout + out.stderr
