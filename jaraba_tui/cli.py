@@ -283,8 +283,8 @@ def _profile_and_engine(args: argparse.Namespace) -> tuple[Any, Any]:
     With an engine process (the default), it is forked first, before the profile is loaded:
     the child loads and validates the profile and tells the console the facts it needs
     (:class:`~jaraba_tui.engine.process.ProfileFacts`), while the console imports its UI on
-    the other core (issue 6, start-up: pydantic and the profile's models are ~0.2 s of the
-    console's CPU before its first frame). The console waits for that verdict before its
+    the other core (issue 6, start-up: validating the profile is CPU the console's first
+    frame does not need). The console waits for that verdict before its
     screen opens: a profile that does not load is then loaded here, which reports it as
     ever (the same message and exit code), and the child has already ended."""
     forked = _fork_engine_loading(args.profile)

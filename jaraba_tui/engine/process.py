@@ -98,8 +98,8 @@ class ProfileFacts:
     child from the profile it validated (:func:`fork_engine_loading`): the header's and the
     decoder's names, read-only, the key map. :meth:`profile` validates the same parsed file
     again, with the same validator, when the console first needs the whole profile (its
-    guarded actions, after the first full frame): the console's start imports no pydantic
-    and builds no profile model (~0.2 s of its CPU, issue 6)."""
+    guarded actions, after the first full frame): the console's start neither imports the
+    profile's validator nor builds the profile (issue 6, start-up)."""
 
     name: str
     environment: str

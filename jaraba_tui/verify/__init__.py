@@ -11,7 +11,7 @@ or ``await run_all(profile, transports, "post")`` for a whole :class:`Checklist`
 Items, definitions and the JSON schema: jaraba_tui/verify/README.md.
 
 Names are imported lazily: ``from jaraba_tui.verify.cli import add_arguments`` (what the
-top-level CLI needs to build its parser) imports no network library and no pydantic.
+top-level CLI needs to build its parser) imports no network library and not the profile layer.
 """
 
 from __future__ import annotations
