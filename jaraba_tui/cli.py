@@ -256,6 +256,9 @@ ENGINE_ENV = "JARABA_ENGINE"
 def cmd_console(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from jaraba_tui import gcpause
+
+    gcpause.pause()  # while the console and its engine start (resumed by each of them)
     profile, engine = _profile_and_engine(args)
     try:
         from jaraba_tui.record import RecordingError

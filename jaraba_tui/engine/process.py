@@ -275,6 +275,10 @@ async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
     # the slowest part of the first poll. They begin now, on this loop, while the rest of
     # the engine (every other transport's library, ~0.25 s of imports) is imported on a
     # thread.
+    from jaraba_tui import gcpause
+
+    # forked while the CLI paused cyclic collection for the start: back on once started
+    asyncio.get_running_loop().call_later(GC_PAUSE_AT_MOST, gcpause.resume)
     _import_asyncssh()
     ssh, warming = _warm_ssh(profile)
     await asyncio.to_thread(_import_engine)
@@ -335,6 +339,10 @@ async def serve(profile: Profile, updates_fd: int, control_fd: int) -> int:
     await _drain(out, proto)
     return code
 
+
+#: Seconds after its start when the engine child turns cyclic collection back on, if the CLI
+#: paused it for the start (:mod:`jaraba_tui.gcpause`): its imports and first polls are done.
+GC_PAUSE_AT_MOST = 3.0
 
 #: The libraries asyncssh's import looks for first: liboqs (post-quantum key exchanges,
 #: under two names) and nettle (UMAC).

@@ -30,6 +30,7 @@ from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Input
 from textual.worker import Worker, WorkerState
 
+from jaraba_tui import gcpause
 from jaraba_tui.engine import LAYERS, EngineUpdate, LayerState
 from jaraba_tui.model.findings import Severity, worst
 from jaraba_tui.ui import messages as msg
@@ -92,6 +93,9 @@ FIRST_DRAW_GAP = 0.05
 #: Seconds after the panes' first drawings before the start-up heap is frozen (after the
 #: first polls of every layer, whose connections and clients then stay).
 HEAP_FREEZE_DELAY = 3.0
+#: Cyclic collection, paused by the CLI while the console starts (:mod:`jaraba_tui.gcpause`),
+#: is back on by then even if some pane never gets its first data.
+GC_PAUSE_AT_MOST = 5.0
 #: Once the heap is frozen, the console runs the full collections itself (none start on
 #: their own): one is due after FULL_GC_AFTER collections of the middle generation since the
 #: last (it follows the allocation rate: a faster poll collects more often) or after
@@ -272,6 +276,7 @@ class JarabaApp(App[int]):
         self._feed_started = True
         self.desk.start_feed()
         self.set_timer(PANES_AT_THE_LATEST, self._mount_panes_soon)
+        self.set_timer(GC_PAUSE_AT_MOST, gcpause.resume)  # else _freeze_heap resumes it
         if self._ops_later is not None:
             self.set_timer(OPS_AT_THE_LATEST, self._prepare_ops)
 
@@ -464,6 +469,7 @@ class JarabaApp(App[int]):
         ~25-60 ms. No collection first (one took 0.3 s here; what start-up left as cyclic
         garbage stays, once). Undone when the app unmounts; left alone when something else
         in the process froze first."""
+        gcpause.resume()  # paused by the CLI while the console started
         if gc.get_freeze_count() or self._closing_down():
             return
         gc.freeze()

@@ -440,3 +440,60 @@ async def test_full_collections_wait_for_the_next_keys_screen_after_the_heap_fre
                 break
         assert app._last_full_gc > done and pane(app) == "proxysql"
     assert gc.get_threshold() == before and not gc.get_freeze_count()  # restored at exit
+
+
+async def test_collection_paused_for_the_start_is_back_on_when_the_panes_have_drawn(
+    degraded: list[EngineUpdate], tmp_path: Path
+) -> None:
+    """The CLI pauses cyclic collection while the console starts (jaraba_tui.gcpause): the
+    console turns it back on when its panes have drawn their first data (the heap freeze),
+    and it is not on before that."""
+    import gc
+
+    from jaraba_tui import gcpause
+
+    was = gc.isenabled()
+    gc.enable()
+    gcpause.pause()
+    try:
+        app = make_app(degraded, tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app, degraded[-1])
+            assert not gc.isenabled()  # the timers (3 s, 5 s at most) have not fired yet
+            app._freeze_heap()  # what the timer does 3 s after the first drawings
+            assert gc.isenabled() and not gcpause.paused()
+            await pilot.press("q")
+            await pilot.pause()
+    finally:
+        gcpause.resume()
+        (gc.enable if was else gc.disable)()
+
+
+async def test_collection_paused_for_the_start_is_back_on_even_without_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No pane ever gets data (no update at all): collection is back on at the latest
+    GC_PAUSE_AT_MOST seconds after the start (shortened here)."""
+    import gc
+
+    from jaraba_tui import gcpause
+    from jaraba_tui.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "GC_PAUSE_AT_MOST", 0.2)
+    was = gc.isenabled()
+    gc.enable()
+    gcpause.pause()
+    try:
+        app = make_app([], tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert not gc.isenabled()
+            for _ in range(50):
+                await pilot.pause(0.05)
+                if gc.isenabled():
+                    break
+            assert gc.isenabled() and app.latest is None
+            await pilot.press("q")
+            await pilot.pause()
+    finally:
+        gcpause.resume()
+        (gc.enable if was else gc.disable)()
