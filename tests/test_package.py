@@ -12,6 +12,7 @@ import pytest
 
 from jaraba_tui import __version__
 from tests.labutil import REPO
+from tests.probes import imported_after
 
 PKG = REPO / "jaraba_tui"
 
@@ -27,17 +28,13 @@ def test_version_flag_prints_the_version() -> None:
 
 
 def test_help_does_not_import_textual_or_network_libraries() -> None:
-    probe = (
-        "import sys\n"
+    heavy, printed = imported_after(
         "from jaraba_tui.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "mods = ('textual', 'asyncssh', 'pymysql', 'redis', 'httpx', 'jaraba_tui.profile')\n"
-        "heavy = sorted(m for m in mods if m in sys.modules)\n"
-        "print('HEAVY=' + ','.join(heavy))\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n",
+        ("textual", "asyncssh", "pymysql", "redis", "httpx", "jaraba_tui.profile"),
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert "usage: jaraba-ops" in out.stdout
-    assert out.stdout.strip().splitlines()[-1] == "HEAVY="
+    assert "usage: jaraba-ops" in printed
+    assert heavy == []
 
 
 def _imports(path: Path) -> set[str]:

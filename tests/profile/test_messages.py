@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from jaraba_tui.profile import ProfileError, load_profile, profile_from_mapping
+from tests.profile.test_bad_profiles import header  # the bad corpus's '# key: value' lines
 
 HERE = Path(__file__).parent
 EXPECTED_FILE = HERE / "expected_messages.json"
@@ -371,16 +372,6 @@ CASES: dict[str, tuple[dict[Any, Any], bool, dict[str, str]]] = {
         {},
     ),
 }
-
-
-def header(path: Path) -> dict[str, list[str]]:
-    meta: dict[str, list[str]] = {}
-    for line in path.read_bytes().decode("utf-8", "replace").splitlines():
-        if not line.startswith("# ") or ":" not in line:
-            break
-        name, _, value = line[2:].partition(":")
-        meta.setdefault(name.strip(), []).append(value.strip())
-    return meta
 
 
 def _setenv(mp: pytest.MonkeyPatch, extra: dict[str, str]) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from jaraba_tui.profile.schema import (
     string,
 )
 from jaraba_tui.secrets import Secret
+from tests.probes import imported_after
 
 PKG = Path(__file__).resolve().parents[2] / "jaraba_tui"
 
@@ -42,15 +41,11 @@ def test_no_module_imports_pydantic() -> None:
 
 
 def test_the_profile_layer_loads_without_heavy_libraries() -> None:
-    probe = (
-        "import sys\n"
-        "from jaraba_tui.profile import load_profile\n"
-        "load_profile('local', check_secrets=False)\n"
-        "mods = ('pydantic', 'textual', 'asyncssh', 'pymysql', 'redis', 'httpx')\n"
-        "print(sorted(m for m in mods if m in sys.modules))\n"
+    heavy, _ = imported_after(
+        "from jaraba_tui.profile import load_profile\nload_profile('local', check_secrets=False)",
+        ("pydantic", "textual", "asyncssh", "pymysql", "redis", "httpx"),
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert heavy == []
 
 
 def check(chk: object, value: object) -> tuple[object, list[Problem]]:

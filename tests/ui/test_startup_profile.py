@@ -35,6 +35,7 @@ from jaraba_tui.ui.process_source import ProcessEngineSource
 from jaraba_tui.ui.screens import HelpScreen, help_text
 from jaraba_tui.ui.source import scripted
 from tests.labutil import REPO, require_lab
+from tests.probes import imported_after
 from tests.ui.action_fakes import make_ops
 from tests.ui.helpers import LAB, fixed_clock, healthy_updates, until
 
@@ -257,16 +258,15 @@ def test_the_first_frame_imports_none_of_the_actions_machinery() -> None:
     """What the console imports before its first frame (``import_console``) leaves out the
     actions' modal, their console side (``ConsoleOps``), the audit feed and the runner: they
     are imported with the actions, on the thread after the first full frame."""
-    probe = (
-        "import sys\n"
-        "from jaraba_tui.ui import import_console\n"
-        "import_console()\n"
-        "mods = ('jaraba_tui.ui.action_screen', 'jaraba_tui.ui.ops', 'jaraba_tui.ui.audit_feed',\n"
-        "        'jaraba_tui.actions.runner', 'jaraba_tui.actions.lock')\n"
-        "print('LOADED=' + ','.join(sorted(m for m in mods if m in sys.modules)))\n"
-        "print('APP=' + str('jaraba_tui.ui.app' in sys.modules))\n"
+    loaded, _ = imported_after(
+        "from jaraba_tui.ui import import_console\nimport_console()",
+        (
+            "jaraba_tui.ui.app",
+            "jaraba_tui.ui.action_screen",
+            "jaraba_tui.ui.ops",
+            "jaraba_tui.ui.audit_feed",
+            "jaraba_tui.actions.runner",
+            "jaraba_tui.actions.lock",
+        ),
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
-    )
-    assert out.stdout.splitlines()[-2:] == ["LOADED=", "APP=True"], out.stdout + out.stderr
+    assert loaded == ["jaraba_tui.ui.app"]  # the app, and none of the actions' machinery

@@ -188,15 +188,10 @@ def test_json_matches_the_documented_schema() -> None:
 
 
 def test_the_cli_side_imports_no_network_library() -> None:
-    import subprocess
-    import sys
+    from tests.probes import imported_after
 
-    probe = (
-        "import sys\n"
-        "from jaraba_tui.verify.cli import add_arguments, build_parser\n"
-        "build_parser()\n"
-        "mods = ('textual', 'asyncssh', 'pymysql', 'redis', 'httpx', 'jaraba_tui.profile')\n"
-        "print(sorted(m for m in mods if m in sys.modules))\n"
+    heavy, _ = imported_after(
+        "from jaraba_tui.verify.cli import add_arguments, build_parser\nbuild_parser()",
+        ("textual", "asyncssh", "pymysql", "redis", "httpx", "jaraba_tui.profile"),
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert heavy == []
