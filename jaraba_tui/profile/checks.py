@@ -8,27 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from jaraba_tui.profile.errors import ProfileIssue, shown, toml_key
-from jaraba_tui.profile.models import Profile, iter_secrets
-from jaraba_tui.profile.schema import Model
+from jaraba_tui.profile.models import Profile, iter_secrets, leaves
 
 #: Fields that name an SSH host of ``[ssh.hosts]``.
 SSH_REFERENCES = frozenset({"via", "ssh", "jump", "stats_via", "deploy_ssh"})
 
 
-def _references(value: object, key: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Model):
-        for field, item in value.field_items():
-            sub = f"{key}.{field}" if key else field
-            if field in SSH_REFERENCES and isinstance(item, str):
-                yield sub, item
-            else:
-                yield from _references(item, sub)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _references(item, f"{key}[{i}]")
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            yield from _references(item, f"{key}.{toml_key(str(name))}")
+def _references(profile: Profile) -> Iterator[tuple[str, str]]:
+    """(dotted key, host name) of every field that names an SSH host."""
+    for key, field, value in leaves(profile):
+        if field in SSH_REFERENCES and isinstance(value, str):
+            yield key, value
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -41,7 +31,7 @@ def _suggest(name: str, known: list[str]) -> str:
 def check_references(profile: Profile) -> list[ProfileIssue]:
     hosts = sorted(profile.ssh.hosts)
     issues: list[ProfileIssue] = []
-    for key, name in _references(profile, ""):
+    for key, name in _references(profile):
         if name not in profile.ssh.hosts:
             have = f"defined: {', '.join(hosts)}" if hosts else "no [ssh.hosts] are defined"
             issues.append(

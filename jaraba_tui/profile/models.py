@@ -384,21 +384,34 @@ class Profile(Model):
             raise ProfileError.from_issues(issues, self.source)
 
 
-def iter_secrets(table: Model, prefix: str = "") -> Iterator[tuple[str, Secret]]:
-    """(dotted key, Secret) for every secret below ``model``."""
+#: One value of a profile: its dotted key, the table field holding it (None for an entry of
+#: a list or a dict), the value.
+Leaf = tuple[str, str | None, object]
+
+
+def leaves(table: Model, prefix: str = "") -> Iterator[Leaf]:
+    """Every value below ``table`` that is not itself a table, a list or a dict, in file
+    order (:data:`Leaf`)."""
     from jaraba_tui.profile.errors import toml_key
 
-    def walk(value: object, key: str) -> Iterator[tuple[str, Secret]]:
-        if isinstance(value, Secret):
-            yield key, value
-        elif isinstance(value, Model):
+    def walk(value: object, key: str, holder: str | None) -> Iterator[Leaf]:
+        if isinstance(value, Model):
             for name, item in value.field_items():
-                yield from walk(item, f"{key}.{name}" if key else name)
+                yield from walk(item, f"{key}.{name}" if key else name, name)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                yield from walk(item, f"{key}[{i}]")
+                yield from walk(item, f"{key}[{i}]", None)
         elif isinstance(value, dict):
             for name, item in value.items():
-                yield from walk(item, f"{key}.{toml_key(str(name))}")
+                yield from walk(item, f"{key}.{toml_key(str(name))}", None)
+        else:
+            yield key, holder, value
 
-    yield from walk(table, prefix)
+    yield from walk(table, prefix, None)
+
+
+def iter_secrets(table: Model, prefix: str = "") -> Iterator[tuple[str, Secret]]:
+    """(dotted key, Secret) for every secret below ``table``."""
+    for key, _, value in leaves(table, prefix):
+        if isinstance(value, Secret):
+            yield key, value
