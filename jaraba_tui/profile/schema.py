@@ -323,9 +323,7 @@ class Model:
 
     def __init__(self, **values: Any) -> None:
         """Build from already valid values (no validation: see :meth:`validate`)."""
-        unknown = set(values) - self._names
-        if unknown:
-            raise TypeError(f"{type(self).__name__}: unknown field(s) {sorted(unknown)}")
+        self._refuse_unknown(values)
         state = self.__dict__
         for spec in self._specs:
             if spec.name in values:
@@ -334,6 +332,13 @@ class Model:
                 raise TypeError(f"{type(self).__name__}: missing field {spec.name!r}")
             else:
                 state[spec.name] = spec.make_default()
+
+    @classmethod
+    def _refuse_unknown(cls, values: dict[str, Any]) -> None:
+        """TypeError naming what in ``values`` is not a field (building in code, not TOML)."""
+        unknown = set(values) - cls._names
+        if unknown:
+            raise TypeError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
 
     # -- validation ------------------------------------------------------------------------------
     @classmethod
@@ -388,9 +393,7 @@ class Model:
     def replace(self: M, **changes: Any) -> M:
         """A copy with ``changes`` applied (not validated again: give valid values); what is
         not a field (a profile's ``source``) is copied too."""
-        unknown = set(changes) - self._names
-        if unknown:
-            raise TypeError(f"{type(self).__name__}: unknown field(s) {sorted(unknown)}")
+        self._refuse_unknown(changes)
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
