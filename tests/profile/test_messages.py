@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 
 from jaraba_tui.profile import ProfileError, load_profile, profile_from_mapping
-from tests.profile.test_bad_profiles import header  # the bad corpus's '# key: value' lines
+from tests.profile.test_bad_profiles import CORPUS, header  # the bad corpus, its '# k: v' lines
 
 HERE = Path(__file__).parent
 EXPECTED_FILE = HERE / "expected_messages.json"
-BAD = HERE / "bad"
 
 #: Every variable a case refers to: unset, then each case sets its own.
 VARIABLES = ("NOPE_NOT_SET_X", "UNSET_VAR_XYZ", "UNSET_XYZ", "R", "MON", "A", "JARABA_LAB_DIR")
@@ -406,9 +405,6 @@ def corpus_message(path: Path, mp: pytest.MonkeyPatch) -> str:
     except ProfileError as exc:
         return str(exc).replace(str(path), "{path}")
     return "OK"
-
-
-CORPUS = sorted(BAD.glob("*.toml"))
 
 
 def _expected() -> dict[str, str]:
